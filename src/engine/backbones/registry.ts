@@ -1,0 +1,29 @@
+// Which family builds a config.json: by `model_type`, else by `architectures`.
+import { PeftError } from '../../errors.js';
+import type { Family } from './types.js';
+import { llamaFamily } from './llama.js';
+
+export const FAMILIES: Family[] = [llamaFamily];
+
+export function supportedModelTypes(): string[] {
+  return FAMILIES.flatMap((f) => f.modelTypes);
+}
+
+export function familyFor(config: Record<string, unknown>, where = 'config.json'): Family {
+  const modelType = typeof config.model_type === 'string' ? config.model_type : null;
+  if (modelType) {
+    const f = FAMILIES.find((fam) => fam.modelTypes.includes(modelType));
+    if (f) return f;
+  }
+  const archs = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
+  for (const a of archs) {
+    const lower = a.toLowerCase();
+    const f = FAMILIES.find((fam) => fam.modelTypes.some((t) => lower.startsWith(t.replace(/[-_]/g, ''))));
+    if (f) return f;
+  }
+  const what = modelType ? `model_type "${modelType}"` : archs.length ? `architectures ${JSON.stringify(archs)}` : 'no model_type';
+  throw new PeftError('BACKBONE', `unsupported backbone family (${what})`, {
+    where,
+    hint: `supported model types: ${supportedModelTypes().join(', ')}`,
+  });
+}

@@ -1,0 +1,101 @@
+// What a backbone family provides to the rest of the engine: a task model (the Hugging Face
+// architecture class, e.g. LlamaForCausalLM, as a module tree with checkpoint names), the sites
+// where PEFT modules may attach, and a forward pass.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '../nn/module.js';
+import type { ForwardContext } from '../nn/context.js';
+import type { TaskType } from '../../recipes/types.js';
+
+export type SiteKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation';
+
+/** One place in the backbone where the unified view's modules attach (plain data). */
+export interface SiteInfo {
+  /** Unique key and naming path: the HF module path for linear sites (`model.layers.0.self_attn.q_proj`). */
+  path: string;
+  /** `model` for decoder-only/encoder-only stacks, `encoder`/`decoder` for encoder-decoders. */
+  stack: 'model' | 'encoder' | 'decoder';
+  /** Layer index within its stack; -1 for embeddings. */
+  layer: number;
+  /** Canonical position: `self_attn.query`, `cross_attn.heads`, `ffn.output`, `embeddings`, … */
+  position: string;
+  kind: SiteKind;
+  /** Size of x (the input a parallel module reads). */
+  inDim: number;
+  /** Size of h (the representation modified). */
+  outDim: number;
+  /** Attention geometry at `heads` sites. */
+  heads?: { num: number; kv: number; dim: number };
+}
+
+export interface ModelInputs {
+  inputIds?: tf.Tensor2D;
+  attentionMask?: tf.Tensor2D;
+  tokenTypeIds?: tf.Tensor2D;
+  pixelValues?: tf.Tensor4D;
+  decoderInputIds?: tf.Tensor2D;
+  decoderAttentionMask?: tf.Tensor2D;
+}
+
+export interface ModelOutputs {
+  /** Task logits: [B, T, V] for language models, [B, C] for sequence classification, … */
+  logits: tf.Tensor;
+  /** The base model's last hidden state (after its final norm where the family has one). */
+  lastHidden: tf.Tensor3D;
+  /** Embedding output plus one per layer (only when asked for). */
+  hiddenStates?: tf.Tensor3D[];
+  pooled?: tf.Tensor2D;
+  encoderLastHidden?: tf.Tensor3D;
+  encoderHiddenStates?: tf.Tensor3D[];
+  /** Effective attention mask after any prepended prompt [B, T'] (for losses over positions). */
+  attentionMask?: tf.Tensor2D;
+}
+
+export interface ForwardRequest {
+  hiddenStates?: boolean;
+}
+
+/** Normalised dimensions every family reports (for inspect, methods and sizes). */
+export interface ModelDims {
+  hidden: number;
+  layers: number;
+  decoderLayers?: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+  vocab: number;
+  maxPositions: number;
+}
+
+export interface TaskModel {
+  family: string;
+  /** The HF architecture class this tree mirrors (`LlamaForCausalLM`). */
+  architecture: string;
+  task: TaskType;
+  config: Record<string, unknown>;
+  dims: ModelDims;
+  root: Module;
+  sites: SiteInfo[];
+  /** Name prefixes of the task head's parameters (trained and saved as `modules_to_save`). */
+  headPrefixes: string[];
+  /** Parameters absent from files because they are tied: name → the name it shares storage with. */
+  tied: Record<string, string>;
+  /** Base-model prefix in checkpoint names (`model`, `bert`, `transformer`), for loading base-only files. */
+  basePrefix: string;
+  forward(inputs: ModelInputs, ctx: ForwardContext, req?: ForwardRequest): ModelOutputs;
+}
+
+export interface TaskOptions {
+  task: TaskType;
+  numLabels?: number;
+  pooling?: 'last' | 'first' | 'mean' | null;
+  /** Classifier dropout and the like are off unless training. */
+}
+
+export interface Family {
+  name: string;
+  /** `model_type` values of config.json this family builds. */
+  modelTypes: string[];
+  tasks: TaskType[];
+  build(config: Record<string, unknown>, opts: TaskOptions): TaskModel;
+}

@@ -1,0 +1,64 @@
+// Loading a task model's parameters by name from a tensor source (safetensors files), with
+// errors that name the tensor, and seeded initialisation of a task head the checkpoint lacks.
+import * as tf from '@tensorflow/tfjs-core';
+import { PeftError } from '../../errors.js';
+import type { TaskModel } from './types.js';
+import type { TensorSource } from '../formats/safetensors.js';
+import { normalArray, seedFor } from '../random.js';
+
+export interface LoadReport {
+  loaded: number;
+  /** Head parameters the checkpoint lacks, initialised from the seed (like transformers warns). */
+  initialized: string[];
+  /** Tensors in the files that no parameter took. */
+  unused: string[];
+}
+
+function candidates(name: string, basePrefix: string): string[] {
+  const out = [name];
+  if (name.startsWith(basePrefix + '.')) out.push(name.slice(basePrefix.length + 1));
+  else out.push(`${basePrefix}.${name}`);
+  return out;
+}
+
+export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: number; initStd?: number } = {}): LoadReport {
+  const taken = new Set<string>();
+  const initialized: string[] = [];
+  let loaded = 0;
+  const isHead = (n: string) => model.headPrefixes.some((p) => n === p || n.startsWith(p + '.'));
+  for (const [name, p] of model.root.namedParams()) {
+    const found = candidates(name, model.basePrefix).find((c) => src.has(c));
+    if (!found) {
+      if (isHead(name)) {
+        const values = name.endsWith('bias') ? new Float32Array(p.size) : normalArray(p.size, opts.initStd ?? 0.02, seedFor(opts.seed ?? 0, name));
+        p.set(tf.tensor(values, [...p.shape]));
+        initialized.push(name);
+        continue;
+      }
+      throw new PeftError('FORMAT', `tensor missing from the checkpoint (expected shape [${p.shape}])`, {
+        where: name,
+        hint: 'the weights file does not belong to this config.json, or it is incomplete',
+      });
+    }
+    const shape = src.info(found).shape;
+    if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
+      throw new PeftError('SHAPE', `expected shape [${p.shape}], found [${shape}] in the checkpoint`, {
+        where: found,
+        hint: 'the weights do not match config.json (hidden size, heads, vocabulary?)',
+      });
+    }
+    p.set(tf.tensor(src.read(found), shape));
+    taken.add(found);
+    loaded++;
+  }
+  for (const [alias] of Object.entries(model.tied)) {
+    for (const c of candidates(alias, model.basePrefix)) if (src.has(c)) taken.add(c);
+  }
+  const unused = src.names().filter((n) => !taken.has(n));
+  return { loaded, initialized, unused };
+}
+
+/** Parameters of the task model (tied ones counted once, as torch's `parameters()` does). */
+export function countParams(model: TaskModel): number {
+  return model.root.namedParams().reduce((n, [, p]) => n + p.size, 0);
+}

@@ -1,0 +1,28 @@
+// Parameter initialisers, all seeded by (recipe seed, parameter name).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../nn/module.js';
+import { normalArray, seedFor, uniformArray } from '../random.js';
+
+export type InitRule =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  | { kind: 'constant'; value: number }
+  | { kind: 'normal'; std: number; mean?: number }
+  /** torch's kaiming_uniform_(a=√5) on a [fanOut, fanIn] weight: U(±1/√fanIn) (nn.Linear's default). */
+  | { kind: 'kaiming'; fanIn: number }
+  | { kind: 'uniform'; bound: number };
+
+export function initParam(p: Param, rule: InitRule, seed: number): void {
+  const n = p.size;
+  const s = seedFor(seed, p.fullName);
+  let values: Float32Array;
+  switch (rule.kind) {
+    case 'zeros': values = new Float32Array(n); break;
+    case 'ones': values = new Float32Array(n).fill(1); break;
+    case 'constant': values = new Float32Array(n).fill(rule.value); break;
+    case 'normal': values = normalArray(n, rule.std, s, rule.mean ?? 0); break;
+    case 'kaiming': { const b = 1 / Math.sqrt(rule.fanIn); values = uniformArray(n, -b, b, s); break; }
+    case 'uniform': values = uniformArray(n, -rule.bound, rule.bound, s); break;
+  }
+  p.set(tf.tensor(values, [...p.shape]));
+}

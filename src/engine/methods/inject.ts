@@ -1,0 +1,88 @@
+// The unified-view injector: for each module of the plan, find the backbone's sites its positions
+// and layers select, let the function kind build its parameters there, and collect the
+// attachments the forward pass calls. Every method goes through this one path.
+import { Container } from '../nn/module.js';
+import { ForwardContext, type Attachment } from '../nn/context.js';
+import type { SiteInfo, TaskModel } from '../backbones/types.js';
+import type { MethodPlan, ModulePlan } from '../../recipes/types.js';
+import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../recipes/positions.js';
+import { BUILDERS } from './registry.js';
+import { PeftError } from '../../errors.js';
+
+export interface InjectedModule {
+  plan: ModulePlan;
+  sites: SiteInfo[];
+  storedShapes?: Map<string, number[]>;
+}
+
+export interface PeftModel {
+  model: TaskModel;
+  method: MethodPlan;
+  /** The PEFT modules' parameters (names `<site path>.<module>.<param>`). */
+  store: Container;
+  attachments: Map<string, Attachment[]>;
+  modules: InjectedModule[];
+  positionOffset: number;
+  /** A forward context with the modules attached. */
+  context(opts: { training: boolean; seed?: number }): ForwardContext;
+}
+
+function stackDepths(sites: SiteInfo[]): Map<string, number> {
+  const depth = new Map<string, number>();
+  for (const s of sites) if (s.layer >= 0) depth.set(s.stack, Math.max(depth.get(s.stack) ?? 0, s.layer + 1));
+  return depth;
+}
+
+/** The sites of `model` a module plan selects. Throws if a position selects nothing. */
+export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
+  const depths = stackDepths(model.sites);
+  const layersByStack = new Map<string, Set<number>>();
+  for (const [stack, d] of depths) layersByStack.set(stack, new Set(resolveLayers(plan.layers, d)));
+  const out: SiteInfo[] = [];
+  for (const pos of plan.positions) {
+    const parsed = parsePosition(pos);
+    if (!parsed) throw new PeftError('RECIPE', `unknown position "${pos}"`, { where: `method.modules.${plan.name}.position` });
+    const found = model.sites.filter((s) =>
+      positionMatches(parsed, s.stack, s.position) && (s.layer < 0 || layersByStack.get(s.stack)!.has(s.layer)));
+    if (found.length === 0) {
+      const available = [...new Set(model.sites.map((s) => s.position))].join(', ');
+      throw new PeftError('RECIPE', `position "${pos}" selects no site of this ${model.family} backbone`, {
+        where: `method.modules.${plan.name}.position`,
+        hint: `this family has: ${available}`,
+      });
+    }
+    for (const s of found) {
+      const why = functionMisfit(plan.function, s.position, { heads: plan.heads, dora: plan.options.dora });
+      if (why) throw new PeftError('RECIPE', `${plan.function} cannot go at ${s.position}: ${why}`, { where: `method.modules.${plan.name}` });
+      if (!out.includes(s)) out.push(s);
+    }
+  }
+  return out;
+}
+
+export function injectMethod(model: TaskModel, method: MethodPlan, seed: number): PeftModel {
+  const store = new Container();
+  const attachments = new Map<string, Attachment[]>();
+  const modules: InjectedModule[] = [];
+  let positionOffset = 0;
+  for (const plan of method.modules) {
+    const builder = BUILDERS[plan.function];
+    if (!builder) {
+      throw new PeftError('RECIPE', `function ${plan.function} is not available yet`, { where: `method.modules.${plan.name}.function` });
+    }
+    const sites = matchSites(model, plan);
+    const built = builder.build({ plan, sites, model, store, seed });
+    for (const [key, a] of built.attachments) {
+      const list = attachments.get(key) ?? [];
+      list.push(a);
+      attachments.set(key, list);
+    }
+    positionOffset += built.positionOffset ?? 0;
+    modules.push({ plan, sites, storedShapes: built.storedShapes });
+  }
+  store.nameTree();
+  return {
+    model, method, store, attachments, modules, positionOffset,
+    context: (opts) => new ForwardContext(attachments, { ...opts, positionOffset }),
+  };
+}

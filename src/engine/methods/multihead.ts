@@ -1,0 +1,60 @@
+// Multi-head functions at attn.heads (He et al. Table 1, "MH parallel adapter"): per head i,
+// Δh_i = f(q_i · W_down^(i)) · W_up^(i), where q_i is head i's query (x·W_q^(i), parallel
+// insertion) and the result adds to head i's attention output. With f = softmax this is prefix
+// attention without the gate; with f = identity a per-head low-rank update.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../nn/module.js';
+import { activation, type Activation } from '../nn/activations.js';
+import type { ForwardContext } from '../nn/context.js';
+import { SiteModule } from './compose.js';
+import { initParam } from './init.js';
+import type { BuildContext, BuiltModule } from './types.js';
+import { PeftError } from '../../errors.js';
+
+export class MultiHeadBottleneck extends SiteModule {
+  readonly down: Param;
+  readonly up: Param;
+  constructor(readonly heads: number, readonly headDim: number, readonly size: number, readonly act: Activation) {
+    super();
+    this.down = this.param('down', [heads, headDim, size], ['adapter']);
+    this.up = this.param('up', [heads, size, headDim], ['adapter']);
+  }
+
+  delta(u: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    const [B, T] = u.shape;
+    const H = this.heads;
+    const d = this.headDim;
+    const perHead = tf.transpose(tf.reshape(u, [B * T, H, d]), [1, 0, 2]) as tf.Tensor3D; // [H, BT, d]
+    const mid = this.act(tf.matMul(perHead, this.down.value as tf.Tensor3D)) as tf.Tensor3D; // [H, BT, r]
+    const out = tf.matMul(mid, this.up.value as tf.Tensor3D); // [H, BT, d]
+    return tf.reshape(tf.transpose(out, [1, 0, 2]), [B, T, H * d]);
+  }
+}
+
+export function buildMultiHead(c: BuildContext, nonlinearity: string): BuiltModule {
+  const attachments = new Map();
+  const size = c.plan.options.bottleneck ?? c.plan.options.rank ?? 16;
+  const act = activation(nonlinearity);
+  for (const site of c.sites) {
+    if (!site.heads) {
+      throw new PeftError('RECIPE', `heads: multi needs an attention's heads, but ${site.position} has none`, {
+        where: `method.modules.${c.plan.name}`,
+        hint: 'use position attn.heads with heads: multi',
+      });
+    }
+    const { num, dim } = site.heads;
+    const m = c.store.add(`${site.path}.${c.plan.name}`, new MultiHeadBottleneck(num, dim, size, act));
+    m.configureComposition(c.plan, num * dim, c.plan.scale);
+    c.store.nameTree();
+    if ((c.plan.options.init ?? 'lora') === 'lora') {
+      initParam(m.down, { kind: 'kaiming', fanIn: dim }, c.seed);
+      initParam(m.up, { kind: 'zeros' }, c.seed);
+    } else {
+      initParam(m.down, { kind: 'normal', std: 0.02 }, c.seed);
+      initParam(m.up, { kind: 'normal', std: 0.02 }, c.seed);
+    }
+    m.initComposition(c.seed);
+    attachments.set(site.path, m);
+  }
+  return { attachments };
+}

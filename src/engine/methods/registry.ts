@@ -1,0 +1,13 @@
+import type { FunctionKind } from '../../recipes/types.js';
+import type { FunctionBuilder } from './types.js';
+import { lowrankBuilder } from './lowrank.js';
+import { bottleneckBuilder } from './bottleneck.js';
+import { scalingBuilder } from './scaling.js';
+import { biasBuilder } from './bias.js';
+
+export const BUILDERS: Partial<Record<FunctionKind, FunctionBuilder>> = {
+  lowrank: lowrankBuilder,
+  bottleneck: bottleneckBuilder,
+  scaling: scalingBuilder,
+  bias: biasBuilder,
+};

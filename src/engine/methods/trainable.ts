@@ -1,0 +1,50 @@
+// The trainable set: every PEFT module parameter, plus whatever the method unfreezes in the
+// backbone (non-additive methods: full, head-only, LN tuning, …) and the task head. Everything
+// else stays a plain tensor that no gradient ever touches.
+import type { Param } from '../nn/module.js';
+import type { PeftModel } from './inject.js';
+import { resolveLayers } from '../../recipes/positions.js';
+
+export interface TrainableSet {
+  /** name → parameter, in a stable order (adapter modules first, then backbone). */
+  params: Map<string, Param>;
+  /** Backbone parameters that train (they are saved in full, as Python peft's modules_to_save). */
+  backboneNames: string[];
+}
+
+const LAYER_RE = /\.(?:layers|layer|h|block)\.(\d+)\./;
+
+export function layerOf(name: string): number | null {
+  const m = LAYER_RE.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+export function isHeadParam(peft: PeftModel, name: string): boolean {
+  return peft.model.headPrefixes.some((p) => name === p || name.startsWith(p + '.'));
+}
+
+export function selectTrainable(peft: PeftModel): TrainableSet {
+  const params = new Map<string, Param>();
+  for (const [name, p] of peft.store.namedParams()) params.set(name, p);
+  const backboneNames: string[] = [];
+  const depth = peft.model.dims.layers;
+  for (const [name, p] of peft.model.root.namedParams()) {
+    let train = peft.method.trainHead && isHeadParam(peft, name);
+    for (const u of peft.method.unfreeze) {
+      const layer = layerOf(name);
+      const inLayers = layer === null ? u.layers === 'all' : resolveLayers(u.layers, depth).includes(layer);
+      if (!inLayers) continue;
+      if (u.target === 'all') train = true;
+      else if (u.target === 'head' && (isHeadParam(peft, name) || p.tags.has('lm_head'))) train = true;
+      else if (u.target === 'norms' && p.tags.has('norm')) train = true;
+      else if (u.target === 'biases' && p.tags.has('bias')) train = true;
+      else if (u.target === 'embeddings' && p.tags.has('embedding')) train = true;
+    }
+    if (train) {
+      params.set(name, p);
+      backboneNames.push(name);
+    }
+  }
+  for (const p of params.values()) p.makeTrainable();
+  return { params, backboneNames };
+}

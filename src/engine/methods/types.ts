@@ -1,0 +1,31 @@
+// How a function kind (lowrank, bottleneck, prefix, …) plugs into the injector.
+import type { Container } from '../nn/module.js';
+import type { Attachment } from '../nn/context.js';
+import type { SiteInfo, TaskModel } from '../backbones/types.js';
+import type { FunctionKind, ModulePlan } from '../../recipes/types.js';
+
+export interface BuildContext {
+  plan: ModulePlan;
+  /** The sites this module attaches to (already matched by position and layer). */
+  sites: SiteInfo[];
+  model: TaskModel;
+  /** Where the module registers its parameters: names become `<site path>.<module name>.<param>`. */
+  store: Container;
+  seed: number;
+}
+
+export interface BuiltModule {
+  attachments: Map<string, Attachment>;
+  /** Python peft's prefix tuning shifts real tokens' positions by the prefix length. */
+  positionOffset?: number;
+  /**
+   * Parameters as they are stored in the adapter file, when that differs from the trainable ones
+   * (prefix reparameterisation: the MLP trains, its output is stored). name → shape.
+   */
+  storedShapes?: Map<string, number[]>;
+}
+
+export interface FunctionBuilder {
+  kind: FunctionKind;
+  build(c: BuildContext): BuiltModule;
+}

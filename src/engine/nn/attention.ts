@@ -1,0 +1,158 @@
+// Multi-head attention shared by every family: separate q/k/v projections (names given by the
+// family), grouped-query heads, optional rotary embeddings, additive masks, extra score bias
+// (T5), and the unified-view sites: each projection, the per-head output (`heads`: prefixes are
+// concatenated there, and head-wise modules see the query), the output projection.
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from './module.js';
+import { Linear } from './linear.js';
+import type { ForwardContext } from './context.js';
+import type { Rotary } from './rotary.js';
+
+/** Large negative used for masked scores (exp underflows to exactly 0 in float32). */
+export const MASKED = -1e9;
+
+/** Site keys of one attention: where PEFT modules can attach. */
+export interface AttentionSites {
+  query: string;
+  key: string;
+  value: string;
+  heads: string;
+  outProj: string;
+}
+
+export interface AttentionConfig {
+  hidden: number;
+  numHeads: number;
+  numKvHeads?: number;
+  headDim?: number;
+  /** Input size of keys/values (cross-attention from an encoder of another width). */
+  kvHidden?: number;
+  qkvBias: boolean;
+  outBias: boolean;
+  /** Module names of the projections as in the checkpoint. */
+  names: { q: string; k: string; v: string; o: string };
+  /** Score scale; default 1/√headDim (T5 uses 1). */
+  scale?: number;
+  dropout?: number;
+}
+
+/**
+ * The additive mask [B, 1, T, S]: 0 where a query may attend, MASKED elsewhere.
+ * `keyMask` [B, S] is 1 for real keys; `causal` masks keys after the query (query t is at key
+ * position t + (S − T), so a cache or prefix of length S − T comes first).
+ */
+export function additiveMask(keyMask: tf.Tensor | null, batch: number, T: number, S: number, causal: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    let m: tf.Tensor = tf.zeros([batch, 1, T, S]);
+    if (keyMask) {
+      const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(keyMask, 'float32')), MASKED), [batch, 1, 1, S]);
+      m = tf.add(m, pad);
+    }
+    if (causal) {
+      const offset = S - T;
+      const data = new Float32Array(T * S);
+      for (let t = 0; t < T; t++) for (let s = t + offset + 1; s < S; s++) data[t * S + s] = MASKED;
+      m = tf.add(m, tf.tensor4d(data, [1, 1, T, S]));
+    }
+    return m as tf.Tensor4D;
+  });
+}
+
+/** Prepends `p` attend-everywhere columns to an additive mask [B, 1, T, S] → [B, 1, T, p + S]. */
+export function extendMaskForPrefix(mask: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 0) return mask;
+  const [B, , T] = mask.shape;
+  return tf.concat([tf.zeros([B, 1, T, p]), mask], 3) as tf.Tensor4D;
+}
+
+/** [B, T, H·d] → [B, H, T, d] */
+export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
+  const [B, T, D] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, heads, D / heads]), [0, 2, 1, 3]) as tf.Tensor4D;
+}
+
+/** [B, H, T, d] → [B, T, H·d] */
+export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
+  const [B, H, T, d] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B, T, H * d]) as tf.Tensor3D;
+}
+
+/** Repeats each of Hkv heads n times → [B, Hkv·n, S, d] (kv head j serves query heads j·n … j·n+n−1). */
+export function repeatKv(x: tf.Tensor4D, n: number): tf.Tensor4D {
+  if (n === 1) return x;
+  const [B, Hkv, S, d] = x.shape;
+  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, S, d]), [1, 1, n, 1, 1]), [B, Hkv * n, S, d]) as tf.Tensor4D;
+}
+
+export class Attention extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly o: Linear;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly dropoutRate: number;
+
+  constructor(readonly cfg: AttentionConfig) {
+    super();
+    this.numHeads = cfg.numHeads;
+    this.numKvHeads = cfg.numKvHeads ?? cfg.numHeads;
+    this.headDim = cfg.headDim ?? cfg.hidden / cfg.numHeads;
+    this.scale = cfg.scale ?? 1 / Math.sqrt(this.headDim);
+    this.dropoutRate = cfg.dropout ?? 0;
+    const kvIn = cfg.kvHidden ?? cfg.hidden;
+    this.q = this.module(cfg.names.q, new Linear(cfg.hidden, this.numHeads * this.headDim, { bias: cfg.qkvBias }));
+    this.k = this.module(cfg.names.k, new Linear(kvIn, this.numKvHeads * this.headDim, { bias: cfg.qkvBias }));
+    this.v = this.module(cfg.names.v, new Linear(kvIn, this.numKvHeads * this.headDim, { bias: cfg.qkvBias }));
+    this.o = this.module(cfg.names.o, new Linear(this.numHeads * this.headDim, cfg.hidden, { bias: cfg.outBias }));
+  }
+
+  /**
+   * x [B, T, D]; kvInput [B, S, Dkv] (x itself for self-attention); mask [B, 1, T, S] additive.
+   * `rotary` with the position offset of x's first token; `scoreBias` [1|B, H, T, S] (T5).
+   */
+  forward(
+    x: tf.Tensor3D,
+    kvInput: tf.Tensor3D,
+    mask: tf.Tensor4D,
+    ctx: ForwardContext,
+    sites: AttentionSites,
+    opts: { rotary?: Rotary; positionOffset?: number; scoreBias?: tf.Tensor } = {},
+  ): tf.Tensor3D {
+    const B = x.shape[0];
+    let q = splitHeads(ctx.linear(sites.query, x, this.q), this.numHeads);
+    let k = splitHeads(ctx.linear(sites.key, kvInput, this.k), this.numKvHeads);
+    const v0 = splitHeads(ctx.linear(sites.value, kvInput, this.v), this.numKvHeads);
+    if (opts.rotary) {
+      q = opts.rotary.apply(q, opts.positionOffset ?? 0);
+      k = opts.rotary.apply(k, opts.positionOffset ?? 0);
+    }
+    let v = v0;
+    const prefixes = ctx.prefixes(sites.heads, B);
+    let m = mask;
+    let bias = opts.scoreBias;
+    if (prefixes.length > 0) {
+      const p = prefixes.reduce((n, pk) => n + pk.key.shape[2], 0);
+      k = tf.concat([...prefixes.map((pk) => pk.key), k], 2) as tf.Tensor4D;
+      v = tf.concat([...prefixes.map((pk) => pk.value), v], 2) as tf.Tensor4D;
+      m = extendMaskForPrefix(mask, p);
+      if (bias) bias = tf.pad(bias, [[0, 0], [0, 0], [0, 0], [p, 0]]);
+    }
+    const rep = this.numHeads / this.numKvHeads;
+    const kk = repeatKv(k, rep);
+    const vv = repeatKv(v, rep);
+    const qMerged = mergeHeads(q);
+    const out = ctx.site(sites.heads, qMerged, () => {
+      let scores = tf.matMul(q, kk, false, true);
+      if (this.scale !== 1) scores = tf.mul(scores, this.scale);
+      if (bias) scores = tf.add(scores, bias);
+      scores = tf.add(scores, m);
+      let probs = tf.softmax(scores);
+      probs = ctx.dropout(probs, this.dropoutRate);
+      return mergeHeads(tf.matMul(probs, vv) as tf.Tensor4D);
+    });
+    return ctx.linear(sites.outProj, out, this.o) as tf.Tensor3D;
+  }
+}

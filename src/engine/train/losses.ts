@@ -1,0 +1,50 @@
+// Losses as transformers computes them: cross-entropy averaged over labels that are not -100
+// (causal LM: logits at t predict the label at t + 1), optional label smoothing, MSE for regression.
+import * as tf from '@tensorflow/tfjs-core';
+
+export const IGNORE_INDEX = -100;
+
+/** Mean cross-entropy of logits [N, C] against labels [N] (int; IGNORE_INDEX skipped). */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const C = logits.shape[1];
+    const logp = tf.logSoftmax(logits);
+    const valid = tf.cast(tf.notEqual(labels, IGNORE_INDEX), 'float32');
+    const target = tf.oneHot(tf.cast(tf.maximum(labels, 0), 'int32'), C);
+    let nll = tf.neg(tf.sum(tf.mul(target, logp), -1));
+    if (labelSmoothing > 0) {
+      const smooth = tf.neg(tf.mean(logp, -1));
+      nll = tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(smooth, labelSmoothing));
+    }
+    const count = tf.maximum(tf.sum(valid), 1);
+    return tf.div(tf.sum(tf.mul(nll, valid)), count) as tf.Scalar;
+  });
+}
+
+/** Sum of token NLLs and the token count (for perplexity over many batches). */
+export function causalLmNll(logits: tf.Tensor3D, labels: tf.Tensor2D): { sum: tf.Scalar; count: tf.Scalar } {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    const l = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
+    const y = tf.reshape(tf.slice(labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    const logp = tf.logSoftmax(l);
+    const valid = tf.cast(tf.notEqual(y, IGNORE_INDEX), 'float32');
+    const target = tf.oneHot(tf.cast(tf.maximum(y, 0), 'int32'), V);
+    const nll = tf.neg(tf.sum(tf.mul(target, logp), -1));
+    return { sum: tf.sum(tf.mul(nll, valid)) as tf.Scalar, count: tf.sum(valid) as tf.Scalar };
+  });
+}
+
+/** transformers' causal-LM loss: shifted cross-entropy, mean over labels that are not -100. */
+export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    const l = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
+    const y = tf.reshape(tf.slice(labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    return crossEntropy(l, y, labelSmoothing);
+  });
+}
+
+export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.square(tf.sub(tf.reshape(pred, [-1]), tf.reshape(target, [-1])))) as tf.Scalar);
+}
