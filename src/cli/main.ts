@@ -30,7 +30,6 @@ export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   const wantsDebug = argv.includes('--debug');
   let exitCode = 0;
-  let usageError: string | null = null;
 
   let parser: Argv = yargs(argv)
     .scriptName('peft')
@@ -47,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      throw new PeftError('USAGE', msg, { hint: 'peft --help lists the commands and options' });
     });
 
   for (const c of COMMANDS) {
@@ -65,10 +64,6 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (e) {
     exitCode = reportError(e, createOutput({ json: wantsJson }), wantsDebug);
-  }
-  if (usageError !== null) {
-    const out = createOutput({ json: wantsJson });
-    return reportError(new PeftError('USAGE', usageError, { hint: 'peft --help lists the commands and options' }), out, wantsDebug);
   }
   return exitCode;
 }

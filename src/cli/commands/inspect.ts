@@ -1,11 +1,51 @@
+// peft inspect RECIPE|DIR: what a recipe compiles to, from config.json alone (no weights):
+// modules per position and layer, trainable and stored parameters, their share of the backbone.
+import { existsSync, statSync } from 'node:fs';
+import chalk from 'chalk';
 import type { Command } from '../command.js';
-import { PeftError } from '../../errors.js';
+import { planFromFile } from './train.js';
 
-export const inspectCommand: Command = {
-  command: 'inspect',
-  describe: '(not implemented yet)',
-  builder: (y) => y,
-  async run() {
-    throw new PeftError('USAGE', 'peft inspect is not implemented yet');
+interface InspectArgs {
+  target: string;
+  set?: string | string[];
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export const inspectCommand: Command<InspectArgs> = {
+  command: 'inspect <target>',
+  describe: 'show the compiled plan of a recipe, or a backbone directory\'s size, without reading weights',
+  builder: (y) =>
+    y
+      .positional('target', { type: 'string', demandOption: true, describe: 'a recipe YAML file or a backbone directory' })
+      .option('set', { type: 'string', array: true, describe: 'override a recipe key: --set method.rank=16' }),
+  async run(args, out) {
+    const { inspectBackbone, inspectPlan } = await import('../../engine/inspect.js');
+    if (existsSync(args.target) && statSync(args.target).isDirectory()) {
+      const r = inspectBackbone(args.target);
+      out.info(`${chalk.bold(r.family)} ${r.architecture} (${r.dir})`);
+      out.info(`  parameters: ${fmt(r.total_params)} (base model), ${fmt(r.task_params)} with the ${r.task} head`);
+      out.info(`  hidden ${r.dims.hidden}, ${r.dims.layers} layers${r.dims.decoderLayers ? ` + ${r.dims.decoderLayers} decoder layers` : ''}, ${r.dims.heads} heads, vocabulary ${r.dims.vocab}`);
+      out.result({ ok: true, ...r });
+      return 0;
+    }
+    const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
+    const plan = planFromFile(args.target, sets, out);
+    const r = inspectPlan(plan);
+    out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);
+    for (const m of r.modules) {
+      out.info(`  ${chalk.bold(m.name)} (${m.function}): ${fmt(m.trainable_params)} trainable, ${fmt(m.stored_params)} stored`);
+      for (const p of m.positions) {
+        const layers = p.layers.length ? `layers ${p.layers.join(',')}` : 'embeddings';
+        out.info(`    ${p.stack === 'model' ? '' : p.stack + '.'}${p.position.padEnd(18)} ${layers.padEnd(24)} ${String(p.sites).padStart(3)} sites  ${fmt(p.params)} params`);
+      }
+    }
+    if (r.unfrozen_params) out.info(`  unfrozen backbone parameters: ${fmt(r.unfrozen_params)}`);
+    if (r.head_params) out.info(`  task head: ${fmt(r.head_params)}`);
+    out.info(`  trainable: ${fmt(r.trainable_params)} (${r.trainable_percent.toFixed(4)}% of the backbone)`);
+    out.info(`  stored:    ${fmt(r.stored_params)} (${r.stored_percent.toFixed(4)}% of the backbone)`);
+    out.info(chalk.dim(`  ${r.peft_line}`));
+    out.result({ ok: true, ...r });
+    return 0;
   },
 };

@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
-import { initParam } from './init.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 
 export class AddedBias extends SiteModule {
@@ -30,7 +29,7 @@ export const biasBuilder: FunctionBuilder = {
     for (const site of c.sites) {
       const m = c.store.add(`${site.path}.${c.plan.name}`, new AddedBias(site.outDim));
       c.store.nameTree();
-      initParam(m.bias, { kind: 'zeros' }, c.seed);
+      c.init(m.bias, { kind: 'zeros' });
       attachments.set(site.path, m);
     }
     return { attachments };

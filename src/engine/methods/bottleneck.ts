@@ -8,7 +8,6 @@ import { LayerNorm } from '../nn/norm.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
-import { initParam } from './init.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 import { buildMultiHead } from './multihead.js';
 
@@ -58,19 +57,19 @@ export const bottleneckBuilder: FunctionBuilder = {
       m.configureComposition(c.plan, uDim, c.plan.scale);
       c.store.nameTree();
       if ((o.init ?? 'bert') === 'lora') {
-        initParam(m.downW, { kind: 'kaiming', fanIn: uDim }, c.seed);
-        initParam(m.upW, { kind: 'zeros' }, c.seed);
+        c.init(m.downW, { kind: 'kaiming', fanIn: uDim });
+        c.init(m.upW, { kind: 'zeros' });
       } else {
-        initParam(m.downW, { kind: 'normal', std: 0.02 }, c.seed);
-        initParam(m.upW, { kind: 'normal', std: 0.02 }, c.seed);
+        c.init(m.downW, { kind: 'normal', std: 0.02 });
+        c.init(m.upW, { kind: 'normal', std: 0.02 });
       }
-      initParam(m.downB, { kind: 'zeros' }, c.seed);
-      initParam(m.upB, { kind: 'zeros' }, c.seed);
+      c.init(m.downB, { kind: 'zeros' });
+      c.init(m.upB, { kind: 'zeros' });
       if (m.ln) {
-        initParam(m.ln.weight, { kind: 'ones' }, c.seed);
-        if (m.ln.bias) initParam(m.ln.bias, { kind: 'zeros' }, c.seed);
+        c.init(m.ln.weight, { kind: 'ones' });
+        if (m.ln.bias) c.init(m.ln.bias, { kind: 'zeros' });
       }
-      m.initComposition(c.seed);
+      m.initComposition(c.init);
       attachments.set(site.path, m);
     }
     return { attachments };

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from '../nn/module.js';
 import type { Attachment, ForwardContext } from '../nn/context.js';
 import type { ModulePlan } from '../../recipes/types.js';
-import { initParam } from './init.js';
+import type { InitFn } from './init.js';
 
 /** Gate bias at initialisation: λ = σ(−4) ≈ 0.018, so a gated module starts close to the backbone. */
 export const GATE_INIT_BIAS = -4;
@@ -40,10 +40,10 @@ export abstract class SiteModule extends Module implements Attachment {
     }
   }
 
-  initComposition(seed: number): void {
-    if (this.scaleParam) initParam(this.scaleParam, { kind: 'ones' }, seed);
-    if (this.gateW) initParam(this.gateW, { kind: 'zeros' }, seed);
-    if (this.gateB) initParam(this.gateB, { kind: 'constant', value: GATE_INIT_BIAS }, seed);
+  initComposition(init: InitFn): void {
+    if (this.scaleParam) init(this.scaleParam, { kind: 'ones' });
+    if (this.gateW) init(this.gateW, { kind: 'zeros' });
+    if (this.gateB) init(this.gateB, { kind: 'constant', value: GATE_INIT_BIAS });
   }
 
   /** The scale s of `scaled` composition as a number (learned ones are read from the tensor). */

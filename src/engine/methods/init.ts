@@ -26,3 +26,13 @@ export function initParam(p: Param, rule: InitRule, seed: number): void {
   }
   p.set(tf.tensor(values, [...p.shape]));
 }
+
+/** Initialises a parameter by a rule (seeded), or does nothing when only shapes are wanted. */
+export type InitFn = (p: Param, rule: InitRule) => void;
+
+export function seededInit(seed: number): InitFn {
+  return (p, rule) => initParam(p, rule, seed);
+}
+
+/** For counting and inspecting: parameters keep their shapes and get no values. */
+export const shapesOnly: InitFn = () => {};

@@ -7,6 +7,7 @@ import type { SiteInfo, TaskModel } from '../backbones/types.js';
 import type { MethodPlan, ModulePlan } from '../../recipes/types.js';
 import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../recipes/positions.js';
 import { BUILDERS } from './registry.js';
+import { seededInit, shapesOnly } from './init.js';
 import { PeftError } from '../../errors.js';
 
 export interface InjectedModule {
@@ -60,7 +61,8 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
   return out;
 }
 
-export function injectMethod(model: TaskModel, method: MethodPlan, seed: number): PeftModel {
+export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: { shapesOnly?: boolean } = {}): PeftModel {
+  const init = opts.shapesOnly ? shapesOnly : seededInit(seed);
   const store = new Container();
   const attachments = new Map<string, Attachment[]>();
   const modules: InjectedModule[] = [];
@@ -71,7 +73,7 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number)
       throw new PeftError('RECIPE', `function ${plan.function} is not available yet`, { where: `method.modules.${plan.name}.function` });
     }
     const sites = matchSites(model, plan);
-    const built = builder.build({ plan, sites, model, store, seed });
+    const built = builder.build({ plan, sites, model, store, seed, init });
     for (const [key, a] of built.attachments) {
       const list = attachments.get(key) ?? [];
       list.push(a);

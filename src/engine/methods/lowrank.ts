@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
-import { initParam } from './init.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 import { buildMultiHead } from './multihead.js';
 
@@ -47,12 +46,12 @@ export const lowrankBuilder: FunctionBuilder = {
       m.configureComposition(c.plan, uDim, c.plan.scale);
       c.store.nameTree();
       const init = c.plan.options.init ?? 'lora';
-      if (init === 'gaussian') initParam(m.A, { kind: 'normal', std: 1 / r }, c.seed);
-      else if (init === 'bert') initParam(m.A, { kind: 'normal', std: 0.02 }, c.seed);
-      else initParam(m.A, { kind: 'kaiming', fanIn: uDim }, c.seed);
-      if (init === 'random') initParam(m.B, { kind: 'kaiming', fanIn: r }, c.seed);
-      else initParam(m.B, { kind: 'zeros' }, c.seed);
-      m.initComposition(c.seed);
+      if (init === 'gaussian') c.init(m.A, { kind: 'normal', std: 1 / r });
+      else if (init === 'bert') c.init(m.A, { kind: 'normal', std: 0.02 });
+      else c.init(m.A, { kind: 'kaiming', fanIn: uDim });
+      if (init === 'random') c.init(m.B, { kind: 'kaiming', fanIn: r });
+      else c.init(m.B, { kind: 'zeros' });
+      m.initComposition(c.init);
       attachments.set(site.path, m);
     }
     return { attachments };

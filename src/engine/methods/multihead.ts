@@ -7,7 +7,6 @@ import type { Param } from '../nn/module.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
-import { initParam } from './init.js';
 import type { BuildContext, BuiltModule } from './types.js';
 import { PeftError } from '../../errors.js';
 
@@ -47,13 +46,13 @@ export function buildMultiHead(c: BuildContext, nonlinearity: string): BuiltModu
     m.configureComposition(c.plan, num * dim, c.plan.scale);
     c.store.nameTree();
     if ((c.plan.options.init ?? 'lora') === 'lora') {
-      initParam(m.down, { kind: 'kaiming', fanIn: dim }, c.seed);
-      initParam(m.up, { kind: 'zeros' }, c.seed);
+      c.init(m.down, { kind: 'kaiming', fanIn: dim });
+      c.init(m.up, { kind: 'zeros' });
     } else {
-      initParam(m.down, { kind: 'normal', std: 0.02 }, c.seed);
-      initParam(m.up, { kind: 'normal', std: 0.02 }, c.seed);
+      c.init(m.down, { kind: 'normal', std: 0.02 });
+      c.init(m.up, { kind: 'normal', std: 0.02 });
     }
-    m.initComposition(c.seed);
+    m.initComposition(c.init);
     attachments.set(site.path, m);
   }
   return { attachments };

@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
-import { initParam } from './init.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 
 export class Scaling extends SiteModule {
@@ -31,7 +30,7 @@ export const scalingBuilder: FunctionBuilder = {
     for (const site of c.sites) {
       const m = c.store.add(`${site.path}.${c.plan.name}`, new Scaling(site.outDim));
       c.store.nameTree();
-      initParam(m.vector, c.plan.options.init === 'random' ? { kind: 'normal', std: 0.02, mean: 1 } : { kind: 'ones' }, c.seed);
+      c.init(m.vector, c.plan.options.init === 'random' ? { kind: 'normal', std: 0.02, mean: 1 } : { kind: 'ones' });
       attachments.set(site.path, m);
     }
     return { attachments };

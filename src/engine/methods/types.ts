@@ -3,6 +3,7 @@ import type { Container } from '../nn/module.js';
 import type { Attachment } from '../nn/context.js';
 import type { SiteInfo, TaskModel } from '../backbones/types.js';
 import type { FunctionKind, ModulePlan } from '../../recipes/types.js';
+import type { InitFn } from './init.js';
 
 export interface BuildContext {
   plan: ModulePlan;
@@ -12,6 +13,8 @@ export interface BuildContext {
   /** Where the module registers its parameters: names become `<site path>.<module name>.<param>`. */
   store: Container;
   seed: number;
+  /** Initialises a parameter (seeded from the recipe), or nothing when only shapes are wanted. */
+  init: InitFn;
 }
 
 export interface BuiltModule {

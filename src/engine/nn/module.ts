@@ -62,7 +62,8 @@ export class Param {
   makeTrainable(): void {
     if (this._variable) return;
     const v = this.value;
-    this._variable = tf.variable(v, true, this.fullName || undefined);
+    // unnamed: tfjs variable names are process-global, and two models may share ours
+    this._variable = tf.variable(v, true);
     this._value = null;
     v.dispose();
   }

@@ -1,0 +1,117 @@
+// Streams a UTF-8 text file line by line with bounded memory: bytes are read in chunks, split at
+// LF (a byte that never occurs inside a multi-byte UTF-8 sequence), and decoded with a fatal
+// decoder, so invalid UTF-8 is reported with its line instead of turning into U+FFFD.
+
+import { createReadStream } from 'node:fs';
+import { PeftError } from '../../../errors.js';
+import { checkFile, ioError, lineWhere } from './file.js';
+
+export interface Line {
+  /** The line without its terminator (LF or CRLF). */
+  text: string;
+  /** 1-based line number. */
+  line: number;
+  /** False only for a last line that has no newline at its end. */
+  terminated: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const DEFAULT_CHUNK = 1 << 20;
+
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function badUtf8(path: string, line: number, bytes: Uint8Array): PeftError {
+  // Find the first byte at which decoding fails, for the message.
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    try {
+      fatal.decode(bytes.subarray(0, mid + 1));
+      lo = mid + 1;
+    } catch {
+      // A prefix may end inside a valid multi-byte sequence; only a prefix that stays invalid
+      // when extended by up to 3 bytes really contains the bad byte.
+      let stillBad = true;
+      for (let extra = 1; extra <= 3 && mid + 1 + extra <= bytes.length; extra++) {
+        try {
+          fatal.decode(bytes.subarray(0, mid + 1 + extra));
+          stillBad = false;
+          break;
+        } catch {
+          /* keep looking */
+        }
+      }
+      if (stillBad) hi = mid;
+      else lo = mid + 1;
+    }
+  }
+  const at = Math.min(lo, bytes.length - 1);
+  const byte = bytes[at] ?? 0;
+  return new PeftError('FORMAT', `is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at byte ${at + 1} of the line)`, {
+    where: lineWhere(path, line),
+    hint: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out)',
+  });
+}
+
+function decodeLine(path: string, line: number, bytes: Uint8Array): string {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === CR) end--;
+  const body = bytes.subarray(0, end);
+  try {
+    let text = fatal.decode(body);
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
+    return text;
+  } catch {
+    throw badUtf8(path, line, body);
+  }
+}
+
+/**
+ * Reads `path` as UTF-8 lines, a batch per chunk read (one await per chunk, not per line, which
+ * matters when a file has millions of lines). Throws FILE (missing, unreadable) and FORMAT (not
+ * UTF-8) errors.
+ */
+export async function* readLineBatches(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line[]> {
+  checkFile(path);
+  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK });
+  let pending: Buffer[] = []; // bytes of an unfinished line, possibly spread over chunks
+  let lineNo = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const batch: Line[] = [];
+      let start = 0;
+      let nl = chunk.indexOf(LF, start);
+      while (nl !== -1) {
+        let bytes: Uint8Array = chunk.subarray(start, nl);
+        if (pending.length > 0) {
+          pending.push(chunk.subarray(start, nl));
+          bytes = Buffer.concat(pending);
+          pending = [];
+        }
+        lineNo++;
+        batch.push({ text: decodeLine(path, lineNo, bytes), line: lineNo, terminated: true });
+        start = nl + 1;
+        nl = chunk.indexOf(LF, start);
+      }
+      // The rest of the chunk belongs to the next line; copy it so the chunk itself can be freed.
+      if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+      if (batch.length > 0) yield batch;
+    }
+  } catch (e) {
+    if (e instanceof PeftError) throw e;
+    throw ioError(e, path);
+  } finally {
+    stream.destroy();
+  }
+  if (pending.length > 0) {
+    lineNo++;
+    yield [{ text: decodeLine(path, lineNo, Buffer.concat(pending)), line: lineNo, terminated: false }];
+  }
+}
+
+/** Reads `path` as UTF-8 lines, one at a time (see readLineBatches). */
+export async function* readLines(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line> {
+  for await (const batch of readLineBatches(path, options)) yield* batch;
+}

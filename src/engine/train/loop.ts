@@ -1,0 +1,218 @@
+// The training loop, readable top to bottom: batches in seeded order, forward with the PEFT
+// modules attached, loss, gradients of the trainable set only, accumulation, clipping, the
+// optimizer step at the scheduled learning rate; logging, evaluation, the best adapter,
+// checkpoints, early stopping, and the guards that stop a diverging run with its last good state.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Session } from '../session.js';
+import type { Batcher, DataCursor, Batch } from '../data/batches.js';
+import { createOptimizer, lrFactor, lrAt, clipGradNorm, GradAccumulator, type Optimizer } from './optim/index.js';
+import { taskLoss } from './task-loss.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import { saveCheckpoint, loadCheckpoint, listCheckpoints, type TrainerState } from './checkpoint.js';
+import { saveAdapter } from '../formats/adapter/save.js';
+import type { RunDir } from './run-dir.js';
+import { PeftError } from '../../errors.js';
+import { hashString } from '../random.js';
+
+export interface StepRecord {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  /** Exponentially smoothed loss (what the progress bar shows). */
+  smoothLoss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+  etaSec: number;
+  elapsedSec: number;
+}
+
+export interface TrainCallbacks {
+  onStart?(info: { totalSteps: number; startStep: number; examples: number; resumedFrom: string | null }): void;
+  onStep?(rec: StepRecord): void;
+  onEval?(step: number, result: EvalResult, best: boolean): void;
+  onCheckpoint?(path: string, step: number): void;
+  /** Polled after every step: true stops the run cleanly (after a checkpoint). */
+  shouldStop?(): boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  finalLoss: number;
+  best: TrainerState['best'];
+  elapsedSec: number;
+  tokensSeen: number;
+  stoppedEarly: boolean;
+  lastCheckpoint: string | null;
+}
+
+export interface TrainData {
+  train: Batcher;
+  validation: Batcher | null;
+}
+
+export function totalStepsOf(s: Session, train: Batcher): number {
+  const t = s.plan.training;
+  if (t.maxSteps !== null) return t.maxSteps;
+  return Math.max(1, Math.ceil(((t.epochs ?? 1) * train.batchesPerEpoch) / t.gradAccum));
+}
+
+/** Dropout seed of micro-batch m of step n: from the recipe seed alone, so a resumed run draws the same masks. */
+function stepSeed(seed: number, step: number, micro: number): number {
+  return hashString(`${seed}:${step}:${micro}`);
+}
+
+function metricIsBetter(name: string, value: number, best: number | null): boolean {
+  if (best === null) return true;
+  return ['loss', 'perplexity'].includes(name) ? value < best : value > best;
+}
+
+export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: TrainCallbacks = {}, resume = false): Promise<TrainResult> {
+  const plan = s.plan;
+  const t = plan.training;
+  const totalSteps = totalStepsOf(s, data.train);
+  const vars = new Map<string, tf.Variable>([...s.trainable.params].map(([n, p]) => [n, p.variable]));
+  const nameOfVar = new Map([...vars].map(([n, v]) => [v.name, n]));
+  const varList = [...vars.values()];
+  const opt: Optimizer = createOptimizer(plan.optimizer, vars);
+  const trackMetric = t.earlyStopping?.metric ?? plan.eval.metrics[0] ?? 'loss';
+
+  let step = 0;
+  let cursor: DataCursor = { epoch: 0, index: 0 };
+  let best: TrainerState['best'] = null;
+  let badEvals = 0;
+  let tokensSeen = 0;
+  let elapsedBefore = 0;
+  let resumedFrom: string | null = null;
+  let lastCheckpoint: string | null = null;
+  if (resume) {
+    const cps = listCheckpoints(run.checkpointsDir);
+    if (cps.length > 0) {
+      const last = cps[cps.length - 1];
+      const st = loadCheckpoint(s, opt, last.path);
+      ({ step, cursor, best, badEvals, tokensSeen } = st);
+      elapsedBefore = st.elapsedMs;
+      resumedFrom = last.path;
+      lastCheckpoint = last.path;
+    }
+  }
+  cb.onStart?.({ totalSteps, startStep: step, examples: data.train.examples.length, resumedFrom });
+
+  const started = Date.now();
+  const elapsedMs = () => elapsedBefore + (Date.now() - started);
+  let smooth: number | null = null;
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let windowTokens = 0;
+  let windowStart = Date.now();
+  let tps = 0;
+  let lastLoss = NaN;
+  let stoppedEarly = false;
+  const stateNow = (): Omit<TrainerState, 'optimizer'> => ({
+    step, totalSteps, cursor, best, badEvals, tokensSeen, elapsedMs: elapsedMs(),
+  });
+  const checkpoint = () => {
+    lastCheckpoint = saveCheckpoint(s, opt, stateNow(), run.checkpointsDir, t.keepCheckpoints);
+    cb.onCheckpoint?.(lastCheckpoint, step);
+  };
+  const runEval = (): boolean => {
+    if (!data.validation) return false;
+    const r = evaluate(s, data.validation.sequential());
+    const value = r.metrics[trackMetric] ?? r.loss;
+    const improved = metricIsBetter(trackMetric, value, best?.value ?? null);
+    if (improved) {
+      best = { metric: trackMetric, value, step };
+      badEvals = 0;
+      saveAdapter(s.peft, run.adapterDir, { baseModel: s.modelDir, backboneNames: s.trainable.backboneNames });
+    } else badEvals++;
+    run.appendMetrics({ type: 'eval', step, epoch: cursor.epoch, ...r.metrics, examples: r.examples, best: improved });
+    cb.onEval?.(step, r, improved);
+    return Boolean(t.earlyStopping && badEvals >= t.earlyStopping.patience);
+  };
+
+  while (step < totalSteps) {
+    const acc = new GradAccumulator();
+    let stepLoss = 0;
+    let stepTokens = 0;
+    const epochBefore = cursor.epoch;
+    for (let micro = 0; micro < t.gradAccum; micro++) {
+      const next: { batch: Batch; cursor: DataCursor } = data.train.next(cursor);
+      cursor = next.cursor;
+      const ctx = s.peft.context({ training: true, seed: stepSeed(plan.seed, step, micro) });
+      const { value, grads } = tf.variableGrads(() => taskLoss(s.model, plan.task, next.batch, ctx), varList);
+      const loss = value.dataSync()[0];
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        Object.values(grads).forEach((g) => g.dispose());
+        acc.dispose();
+        throw divergence(step, loss, lastCheckpoint);
+      }
+      acc.add(new Map(Object.entries(grads).map(([k, g]) => [nameOfVar.get(k)!, g])));
+      stepLoss += loss / t.gradAccum;
+      stepTokens += next.batch.tokens;
+    }
+    const grads = acc.take('mean');
+    const { grads: clipped, norm } = clipGradNorm(grads, t.maxGradNorm);
+    if (!Number.isFinite(norm)) {
+      clipped.forEach((g) => g.dispose());
+      throw divergence(step, norm, lastCheckpoint, 'gradient norm');
+    }
+    const lr = lrAt(step, totalSteps, plan.schedule, plan.optimizer.lr);
+    opt.step(clipped, lrFactor(step, totalSteps, plan.schedule, plan.optimizer.lr));
+    clipped.forEach((g) => g.dispose());
+    acc.dispose();
+    step++;
+    tokensSeen += stepTokens;
+    lastLoss = stepLoss;
+    smooth = smooth === null ? stepLoss : 0.9 * smooth + 0.1 * stepLoss;
+    windowLoss += stepLoss;
+    windowSteps++;
+    windowTokens += stepTokens;
+    const secs = (Date.now() - windowStart) / 1000;
+    tps = secs > 0 ? windowTokens / secs : tps;
+    const rec: StepRecord = {
+      step, totalSteps, epoch: cursor.epoch, loss: stepLoss, smoothLoss: smooth, lr, gradNorm: norm,
+      tokensPerSec: tps, etaSec: tps > 0 ? ((totalSteps - step) * stepTokens) / tps : 0, elapsedSec: elapsedMs() / 1000,
+    };
+    cb.onStep?.(rec);
+    if (step % t.logEvery === 0 || step === totalSteps) {
+      run.appendMetrics({
+        type: 'train', step, epoch: cursor.epoch, loss: windowLoss / windowSteps, lr, grad_norm: norm,
+        tokens_per_s: tps, elapsed_s: rec.elapsedSec,
+      });
+      windowLoss = 0;
+      windowSteps = 0;
+      windowTokens = 0;
+      windowStart = Date.now();
+    }
+    const epochEnded = cursor.epoch !== epochBefore;
+    let stop = false;
+    if ((typeof t.evalEvery === 'number' && step % t.evalEvery === 0) || (t.evalEvery === 'epoch' && epochEnded)) stop = runEval();
+    if (t.checkpointEvery && step % t.checkpointEvery === 0 && step < totalSteps) checkpoint();
+    if (stop) {
+      stoppedEarly = true;
+      break;
+    }
+    if (cb.shouldStop?.()) {
+      checkpoint();
+      throw new PeftError('INTERRUPTED', `interrupted at step ${step}/${totalSteps}; checkpoint saved`, {
+        where: lastCheckpoint ?? run.path,
+        hint: `resume with: peft train --resume ${run.path}`,
+      });
+    }
+  }
+  checkpoint();
+  if (!data.validation || best === null) {
+    saveAdapter(s.peft, run.adapterDir, { baseModel: s.modelDir, backboneNames: s.trainable.backboneNames });
+  }
+  opt.dispose();
+  return { steps: step, finalLoss: lastLoss, best, elapsedSec: elapsedMs() / 1000, tokensSeen, stoppedEarly, lastCheckpoint };
+}
+
+function divergence(step: number, value: number, lastCheckpoint: string | null, what = 'loss'): PeftError {
+  return new PeftError('DIVERGED', `${what} became ${value} at step ${step + 1}`, {
+    where: lastCheckpoint ? `last good checkpoint: ${lastCheckpoint}` : 'no checkpoint yet',
+    hint: 'lower optimizer.lr, set training.max_grad_norm (clipping), or check the data',
+  });
+}
