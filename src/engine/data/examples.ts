@@ -3,8 +3,9 @@
 
 import type { DataSplitPlan, TaskPlan } from '../../recipes/types.js';
 import { PeftError } from '../../errors.js';
+import { flatten } from './flatten.js';
 import { BadRows, type OnError } from './policy.js';
-import { isProblem, RowMapper } from './rows.js';
+import { columnsByPosition, isProblem, RowMapper } from './rows.js';
 import { displayPath, openSourceBatches, readLineBatches } from './sources/index.js';
 import { SplitSelector, splitCount } from './split.js';
 import type { Example, SourceOptions } from './types.js';
@@ -39,6 +40,16 @@ export async function countSourceRows(plan: Pick<DataSplitPlan, 'path' | 'format
   return n;
 }
 
+/**
+ * Source options for a split: the caller's, plus `header: false` for CSV/TSV whose columns the
+ * recipe names by position (`{text: '3', label: '1'}`, `{image: '0..63', label: '64'}`).
+ */
+export function sourceOptionsFor(columns: Readonly<Record<string, string>> | undefined, source: SourceOptions | undefined): SourceOptions {
+  const out: SourceOptions = { ...source };
+  if (out.header === undefined && columns !== undefined && columnsByPosition(columns)) out.header = false;
+  return out;
+}
+
 export function effectiveLimit(plan: Pick<DataSplitPlan, 'limit'>, limit: number | null | undefined): number | null {
   const limits = [plan.limit, limit].filter((x): x is number => typeof x === 'number');
   return limits.length === 0 ? null : Math.min(...limits);
@@ -60,6 +71,7 @@ export class ExampleReader implements AsyncIterable<Example> {
   readonly bad: BadRows;
   readonly mapper: RowMapper;
   private totalRows: number | undefined;
+  private readonly source: SourceOptions;
 
   constructor(
     readonly plan: DataSplitPlan,
@@ -68,6 +80,7 @@ export class ExampleReader implements AsyncIterable<Example> {
     this.bad = new BadRows(options.onError ?? 'fail');
     this.mapper = new RowMapper(options.task, options.columns, { withLabels: options.withLabels });
     this.totalRows = options.totalRows;
+    this.source = sourceOptionsFor(options.columns, options.source);
   }
 
   get name(): string {
@@ -81,13 +94,13 @@ export class ExampleReader implements AsyncIterable<Example> {
   }
 
   private async sourceRows(): Promise<number> {
-    if (this.totalRows === undefined) this.totalRows = await countSourceRows(this.plan, this.options.source);
+    if (this.totalRows === undefined) this.totalRows = await countSourceRows(this.plan, this.source);
     return this.totalRows;
   }
 
   /** One example at a time. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Example> {
-    for await (const batch of this.batches()) yield* batch;
+  [Symbol.asyncIterator](): AsyncIterableIterator<Example> {
+    return flatten(this.batches());
   }
 
   /**
@@ -107,7 +120,7 @@ export class ExampleReader implements AsyncIterable<Example> {
     let rows = 0;
     let done = limit === 0;
     if (!done) {
-      for await (const items of openSourceBatches(this.plan, this.options.source)) {
+      for await (const items of openSourceBatches(this.plan, this.source)) {
         const out: Example[] = [];
         for (const item of items) {
           if (selector !== null && !selector.accept()) continue;

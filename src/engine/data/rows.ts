@@ -4,6 +4,7 @@
 // so the caller's on_error policy decides.
 
 import type { TaskPlan, TaskType } from '../../recipes/types.js';
+import { PeftError } from '../../errors.js';
 import { LabelSet } from './labels.js';
 import type { Example, Row, RowProblem } from './types.js';
 
@@ -43,6 +44,23 @@ function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** A field of a row; `a.b` reaches into nested objects (`translation.de`) when no column is named so. */
+function field(row: Row, col: string): unknown {
+  if (col in row || !col.includes('.')) return row[col];
+  let v: unknown = row;
+  for (const key of col.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+/** True when every mapped column names a position (`3`, `0..63`): the file then has no header. */
+export function columnsByPosition(columns: Readonly<Record<string, string>>): boolean {
+  const cols = Object.values(columns);
+  return cols.length > 0 && cols.every((c) => /^\d+(\.\.\d+)?$/.test(c));
+}
+
 const MAP_HINT = 'map the column with data.columns (e.g. columns: {label: sentiment}), or set data.on_error: skip';
 
 export interface MapperOptions {
@@ -66,7 +84,7 @@ export class RowMapper {
   ) {
     for (const key of Object.keys(columns)) {
       if (!(ROLES as readonly string[]).includes(key)) {
-        throw new Error(`unknown column role "${key}" (expected one of ${ROLES.join(', ')})`);
+        throw new PeftError('RECIPE', `data.columns: unknown column role "${key}"`, { where: 'data.columns', hint: `the roles are ${ROLES.join(', ')}` });
       }
     }
     this.labels = LabelSet.fromTask(task);
@@ -101,7 +119,7 @@ export class RowMapper {
       const col = this.resolve(role, row, required);
       if (col === null) continue;
       const range = RANGE.exec(col);
-      const value = range ? null : row[col];
+      const value = range ? null : field(row, col);
       if (!range && (value === undefined || value === null)) {
         if (!required && this.columns[role] === undefined) continue;
         const expected = role === 'label' && this.task.type !== 'regression' ? ` (expected one of ${this.labels.describe()})` : '';

@@ -5,7 +5,7 @@
 
 import type { DataPlan, DataSplitPlan, TaskPlan } from '../../recipes/types.js';
 import { PeftError } from '../../errors.js';
-import { countSourceRows, effectiveLimit, emptySplitError } from './examples.js';
+import { countSourceRows, effectiveLimit, emptySplitError, sourceOptionsFor } from './examples.js';
 import { BadRows, rowError, type OnError } from './policy.js';
 import { isProblem, RowMapper } from './rows.js';
 import { openSourceBatches } from './sources/index.js';
@@ -22,7 +22,8 @@ export interface ScanOptions {
 }
 
 export async function scanSplit(name: string, plan: DataSplitPlan, options: ScanOptions): Promise<ScanResult> {
-  const sourceRows = await countSourceRows(plan, options.source);
+  const source = sourceOptionsFor(options.columns, options.source);
+  const sourceRows = await countSourceRows(plan, source);
   const rows = plan.split === null ? sourceRows : splitCount(plan.split, sourceRows);
   const selector = plan.split === null ? null : new SplitSelector(plan.split, sourceRows, options.seed);
   const mapper = new RowMapper(options.task, options.columns, { withLabels: options.withLabels });
@@ -36,7 +37,7 @@ export async function scanSplit(name: string, plan: DataSplitPlan, options: Scan
   let tSum = 0;
   const regression = options.task.type === 'regression';
 
-  scan: for await (const items of limit === 0 ? [] : openSourceBatches(plan, options.source)) {
+  scan: for await (const items of limit === 0 ? [] : openSourceBatches(plan, source)) {
     for (const item of items) {
       if (selector !== null && !selector.accept()) continue;
       const m = item.problem ?? mapper.map(item.row, item.where, item.index);

@@ -64,9 +64,10 @@ type SplitName = 'train' | 'validation' | 'test';
 const NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
 
 /**
- * The splits as they are read. When a split takes part of another split's file (`of: train`)
- * and that split takes its whole file, the latter gets the complementary part, so the two never
- * share a row: validation {of: train, fraction: 0.1, part: tail} makes train {fraction: 0.9, part: head}.
+ * The splits as they are read. A split that takes part of another split's file (`of: train`)
+ * without a path of its own reads that split's file (path and format). When the other split
+ * takes its whole file, it gets the complementary part, so the two never share a row:
+ * validation {of: train, fraction: 0.1, part: tail} makes train {fraction: 0.9, part: head}.
  */
 export function resolveSplits(data: Pick<DataPlan, SplitName>): Record<SplitName, DataSplitPlan | null> {
   const out: Record<SplitName, DataSplitPlan | null> = { train: data.train, validation: data.validation, test: data.test };
@@ -79,6 +80,12 @@ export function resolveSplits(data: Pick<DataPlan, SplitName>): Record<SplitName
       throw new PeftError('RECIPE', `data.${name}.split.of names "${s.split.of}", not a split (train, validation, test)`);
     }
     if (of === name) continue; // a split that takes part of its own file
+    const source = data[of];
+    if (source == null) {
+      throw new PeftError('RECIPE', `data.${name}.split takes part of ${of}, but there is no data.${of}`, { hint: `name the ${of} file, or split another one` });
+    }
+    if (s.path === '') out[name] = { ...s, path: source.path, format: source.format };
+    else if (s.path !== source.path) continue; // a file of its own: nothing is shared
     takers.set(of, [...(takers.get(of) ?? []), name]);
   }
   for (const [of, names] of takers) {

@@ -1,12 +1,14 @@
 // The unified-view injector: for each module of the plan, find the backbone's sites its positions
 // and layers select, let the function kind build its parameters there, and collect the
 // attachments the forward pass calls. Every method goes through this one path.
+import * as tf from '@tensorflow/tfjs-core';
 import { Container } from '../nn/module.js';
 import { ForwardContext, type Attachment } from '../nn/context.js';
 import type { SiteInfo, TaskModel } from '../backbones/types.js';
 import type { MethodPlan, ModulePlan } from '../../recipes/types.js';
 import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../recipes/positions.js';
 import { BUILDERS } from './registry.js';
+import type { BuiltModule } from './types.js';
 import { seededInit, shapesOnly } from './init.js';
 import { PeftError } from '../../errors.js';
 
@@ -14,6 +16,8 @@ export interface InjectedModule {
   plan: ModulePlan;
   sites: SiteInfo[];
   storedShapes?: Map<string, number[]>;
+  /** Values of the stored tensors when they differ from the parameters (see BuiltModule). */
+  storedTensors?: () => Map<string, tf.Tensor>;
 }
 
 export interface PeftModel {
@@ -26,6 +30,10 @@ export interface PeftModel {
   positionOffset: number;
   /** A forward context with the modules attached. */
   context(opts: { training: boolean; seed?: number }): ForwardContext;
+  /** Runs every module's after-step hook (see BuiltModule.afterStep). */
+  afterStep(info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }): void;
+  /** Sum of the modules' training regularisers, or null when none has one. */
+  extraLoss(): tf.Scalar | null;
 }
 
 function stackDepths(sites: SiteInfo[]): Map<string, number> {
@@ -53,7 +61,7 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
       });
     }
     for (const s of found) {
-      const why = functionMisfit(plan.function, s.position, { heads: plan.heads, dora: plan.options.dora });
+      const why = functionMisfit(plan.function, s.position, { heads: plan.heads, dora: plan.options.dora, kind: s.kind });
       if (why) throw new PeftError('RECIPE', `${plan.function} cannot go at ${s.position}: ${why}`, { where: `method.modules.${plan.name}` });
       if (!out.includes(s)) out.push(s);
     }
@@ -61,11 +69,19 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
   return out;
 }
 
-export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: { shapesOnly?: boolean } = {}): PeftModel {
+export interface InjectOptions {
+  /** Parameters get shapes and no values (inspect). */
+  shapesOnly?: boolean;
+  /** The backbone's tokenizer, for modules initialised from text (prompt `init: text`). */
+  tokenize?: (text: string) => number[];
+}
+
+export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: InjectOptions = {}): PeftModel {
   const init = opts.shapesOnly ? shapesOnly : seededInit(seed);
   const store = new Container();
   const attachments = new Map<string, Attachment[]>();
   const modules: InjectedModule[] = [];
+  const hooks: BuiltModule[] = [];
   let positionOffset = 0;
   for (const plan of method.modules) {
     const builder = BUILDERS[plan.function];
@@ -73,18 +89,26 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
       throw new PeftError('RECIPE', `function ${plan.function} is not available yet`, { where: `method.modules.${plan.name}.function` });
     }
     const sites = matchSites(model, plan);
-    const built = builder.build({ plan, sites, model, store, seed, init });
+    const built = builder.build({ plan, sites, model, store, seed, init, tokenize: opts.tokenize });
     for (const [key, a] of built.attachments) {
       const list = attachments.get(key) ?? [];
       list.push(a);
       attachments.set(key, list);
     }
     positionOffset += built.positionOffset ?? 0;
-    modules.push({ plan, sites, storedShapes: built.storedShapes });
+    hooks.push(built);
+    modules.push({ plan, sites, storedShapes: built.storedShapes, storedTensors: built.storedTensors?.bind(built) });
   }
   store.nameTree();
   return {
     model, method, store, attachments, modules, positionOffset,
     context: (opts) => new ForwardContext(attachments, { ...opts, positionOffset }),
+    afterStep: (info) => {
+      for (const h of hooks) h.afterStep?.(info);
+    },
+    extraLoss: () => {
+      const terms = hooks.map((h) => h.extraLoss?.() ?? null).filter((t): t is tf.Scalar => t !== null);
+      return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
+    },
   };
 }

@@ -15,6 +15,8 @@ export interface BuildContext {
   seed: number;
   /** Initialises a parameter (seeded from the recipe), or nothing when only shapes are wanted. */
   init: InitFn;
+  /** The backbone's tokenizer without special tokens (prompt `init: text`); absent when none was loaded. */
+  tokenize?: (text: string) => number[];
 }
 
 export interface BuiltModule {
@@ -26,6 +28,15 @@ export interface BuiltModule {
    * (prefix reparameterisation: the MLP trains, its output is stored). name → shape.
    */
   storedShapes?: Map<string, number[]>;
+  /** The stored tensors' current values, by the names of `storedShapes` (the caller disposes them). */
+  storedTensors?(): Map<string, import('@tensorflow/tfjs-core').Tensor>;
+  /**
+   * Called after every optimizer step (AdaLoRA's rank allocation). `grads` are the step's
+   * gradients by parameter name (owned by the caller: do not dispose).
+   */
+  afterStep?(info: { step: number; totalSteps: number; grads: Map<string, import('@tensorflow/tfjs-core').Tensor> }): void;
+  /** A regulariser added to the task loss in training (AdaLoRA's orthogonality penalty). */
+  extraLoss?(): import('@tensorflow/tfjs-core').Scalar | null;
 }
 
 export interface FunctionBuilder {

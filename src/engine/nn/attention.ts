@@ -84,6 +84,17 @@ export function repeatKv(x: tf.Tensor4D, n: number): tf.Tensor4D {
   return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, S, d]), [1, 1, n, 1, 1]), [B, Hkv * n, S, d]) as tf.Tensor4D;
 }
 
+export interface AttendOptions {
+  rotary?: Rotary;
+  /** Position of the first query (rotary). */
+  positionOffset?: number;
+  /**
+   * Added to the scores: [1|B, H, T, S] (zeros for prefix columns), or a function of the prefix
+   * length p giving [1|B, H, T, p + S] (T5's relative positions, which count prefix keys).
+   */
+  scoreBias?: tf.Tensor | ((prefix: number) => tf.Tensor);
+}
+
 export class Attention extends Module {
   readonly q: Linear;
   readonly k: Linear;
@@ -95,13 +106,21 @@ export class Attention extends Module {
   readonly scale: number;
   readonly dropoutRate: number;
 
-  constructor(readonly cfg: AttentionConfig) {
+  /**
+   * Creates and registers the four projections under `cfg.names`, or uses `linears` that the
+   * family registered elsewhere in its tree (BERT keeps the output projection in a sibling module).
+   */
+  constructor(readonly cfg: AttentionConfig, linears?: { q: Linear; k: Linear; v: Linear; o: Linear }) {
     super();
     this.numHeads = cfg.numHeads;
     this.numKvHeads = cfg.numKvHeads ?? cfg.numHeads;
     this.headDim = cfg.headDim ?? cfg.hidden / cfg.numHeads;
     this.scale = cfg.scale ?? 1 / Math.sqrt(this.headDim);
     this.dropoutRate = cfg.dropout ?? 0;
+    if (linears) {
+      ({ q: this.q, k: this.k, v: this.v, o: this.o } = linears);
+      return;
+    }
     const kvIn = cfg.kvHidden ?? cfg.hidden;
     this.q = this.module(cfg.names.q, new Linear(cfg.hidden, this.numHeads * this.headDim, { bias: cfg.qkvBias }));
     this.k = this.module(cfg.names.k, new Linear(kvIn, this.numKvHeads * this.headDim, { bias: cfg.qkvBias }));
@@ -119,39 +138,65 @@ export class Attention extends Module {
     mask: tf.Tensor4D,
     ctx: ForwardContext,
     sites: AttentionSites,
-    opts: { rotary?: Rotary; positionOffset?: number; scoreBias?: tf.Tensor } = {},
+    opts: AttendOptions = {},
   ): tf.Tensor3D {
-    const B = x.shape[0];
-    let q = splitHeads(ctx.linear(sites.query, x, this.q), this.numHeads);
-    let k = splitHeads(ctx.linear(sites.key, kvInput, this.k), this.numKvHeads);
-    const v0 = splitHeads(ctx.linear(sites.value, kvInput, this.v), this.numKvHeads);
+    const q = ctx.linear(sites.query, x, this.q);
+    const k = ctx.linear(sites.key, kvInput, this.k);
+    const v = ctx.linear(sites.value, kvInput, this.v);
+    return this.attend(q, k, v, mask, ctx, sites, opts);
+  }
+
+  /**
+   * The attention from projected queries q3 [B, T, H·d] and keys/values k3, v3 [B, S, Hkv·d]
+   * (GPT-2 slices them out of its fused projection): rotary, prefixes, scores, the `heads`
+   * site and the output projection.
+   */
+  attend(
+    q3: tf.Tensor,
+    k3: tf.Tensor,
+    v3: tf.Tensor,
+    mask: tf.Tensor4D,
+    ctx: ForwardContext,
+    sites: Pick<AttentionSites, 'heads' | 'outProj'>,
+    opts: AttendOptions = {},
+  ): tf.Tensor3D {
+    const B = q3.shape[0];
+    let q = splitHeads(q3, this.numHeads);
+    let k = splitHeads(k3, this.numKvHeads);
+    const v0 = splitHeads(v3, this.numKvHeads);
     if (opts.rotary) {
       q = opts.rotary.apply(q, opts.positionOffset ?? 0);
       k = opts.rotary.apply(k, opts.positionOffset ?? 0);
     }
     let v = v0;
     const prefixes = ctx.prefixes(sites.heads, B);
+    const p = prefixes.reduce((n, pk) => n + pk.key.shape[2], 0);
     let m = mask;
-    let bias = opts.scoreBias;
-    if (prefixes.length > 0) {
-      const p = prefixes.reduce((n, pk) => n + pk.key.shape[2], 0);
+    let bias = typeof opts.scoreBias === 'function' ? opts.scoreBias(p) : opts.scoreBias;
+    if (p > 0) {
       k = tf.concat([...prefixes.map((pk) => pk.key), k], 2) as tf.Tensor4D;
       v = tf.concat([...prefixes.map((pk) => pk.value), v], 2) as tf.Tensor4D;
       m = extendMaskForPrefix(mask, p);
-      if (bias) bias = tf.pad(bias, [[0, 0], [0, 0], [0, 0], [p, 0]]);
+      if (bias && typeof opts.scoreBias !== 'function') bias = tf.pad(bias, [[0, 0], [0, 0], [0, 0], [p, 0]]);
     }
+    // Grouped-query heads without copying keys/values: query heads j·n … j·n+n−1 share kv head j,
+    // so [B, H, T, d] viewed as [B, Hkv, n·T, d] multiplies each kv head once.
     const rep = this.numHeads / this.numKvHeads;
-    const kk = repeatKv(k, rep);
-    const vv = repeatKv(v, rep);
+    const T = q.shape[2];
+    const S = k.shape[2];
     const qMerged = mergeHeads(q);
     const out = ctx.site(sites.heads, qMerged, () => {
-      let scores = tf.matMul(q, kk, false, true);
+      const qg = rep === 1 ? q : tf.reshape(q, [B, this.numKvHeads, rep * T, this.headDim]);
+      let scores = tf.matMul(qg, k, false, true);
+      if (rep !== 1) scores = tf.reshape(scores, [B, this.numHeads, T, S]);
       if (this.scale !== 1) scores = tf.mul(scores, this.scale);
       if (bias) scores = tf.add(scores, bias);
       scores = tf.add(scores, m);
       let probs = tf.softmax(scores);
       probs = ctx.dropout(probs, this.dropoutRate);
-      return mergeHeads(tf.matMul(probs, vv) as tf.Tensor4D);
+      const pg = rep === 1 ? probs : tf.reshape(probs, [B, this.numKvHeads, rep * T, S]);
+      const ctxv = tf.matMul(pg, v);
+      return mergeHeads((rep === 1 ? ctxv : tf.reshape(ctxv, [B, this.numHeads, T, this.headDim])) as tf.Tensor4D);
     });
     return ctx.linear(sites.outProj, out, this.o) as tf.Tensor3D;
   }

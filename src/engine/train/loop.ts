@@ -140,7 +140,11 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       const next: { batch: Batch; cursor: DataCursor } = data.train.next(cursor);
       cursor = next.cursor;
       const ctx = s.peft.context({ training: true, seed: stepSeed(plan.seed, step, micro) });
-      const { value, grads } = tf.variableGrads(() => taskLoss(s.model, plan.task, next.batch, ctx), varList);
+      const { value, grads } = tf.variableGrads(() => {
+        const loss = taskLoss(s.model, plan.task, next.batch, ctx);
+        const extra = s.peft.extraLoss();
+        return extra ? tf.add(loss, extra) : loss;
+      }, varList);
       const loss = value.dataSync()[0];
       value.dispose();
       if (!Number.isFinite(loss)) {
@@ -160,6 +164,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     }
     const lr = lrAt(step, totalSteps, plan.schedule, plan.optimizer.lr);
     opt.step(clipped, lrFactor(step, totalSteps, plan.schedule, plan.optimizer.lr));
+    s.peft.afterStep({ step, totalSteps, grads: clipped });
     clipped.forEach((g) => g.dispose());
     acc.dispose();
     step++;

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSource, type SourceItem } from '../../../src/engine/data/index.js';
+import { ExampleReader, openSource, type SourceItem } from '../../../src/engine/data/index.js';
 import { scratch } from './helpers/paths.js';
 
 async function collect(it: AsyncIterable<SourceItem>): Promise<SourceItem[]> {
@@ -100,6 +100,22 @@ test('tsv: GLUE style, quotes are ordinary characters', async () => {
     assert.deepEqual(items.map((x) => x.row), [
       { sentence: 'it \'s a "charming" , often affecting journey . ', label: '1' },
       { sentence: '"unbalanced quote', label: '0' },
+    ]);
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('tsv without a header (GLUE CoLA raw): columns named by position imply no header', async () => {
+  const s = scratch();
+  try {
+    const path = s.file('in_domain_train.tsv', "gj04\t1\t\tOur friends won't buy this analysis.\ngj04\t0\t*\tOne more pseudo generalization and I'm giving up.\n");
+    const reader = new ExampleReader({ path, format: 'tsv', limit: null, split: null }, { task: { type: 'seq-cls', labels: null, numLabels: 2 }, columns: { text: '3', label: '1' } });
+    const got: [string, number][] = [];
+    for await (const e of reader) got.push([e.text as string, e.label as number]);
+    assert.deepEqual(got, [
+      ["Our friends won't buy this analysis.", 1],
+      ["One more pseudo generalization and I'm giving up.", 0],
     ]);
   } finally {
     s.cleanup();

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { PeftError } from '../../../src/errors.js';
 import { ExampleReader, openSource, type ReadOptions } from '../../../src/engine/data/index.js';
 import type { DataSplitPlan } from '../../../src/recipes/types.js';
+import { firstInvalidUtf8 } from '../../../src/engine/data/sources/lines.js';
 import { scratch } from './helpers/paths.js';
 
 const SST2 = { type: 'seq-cls', labels: null, numLabels: 2 } as const;
@@ -98,6 +99,24 @@ test('invalid UTF-8 is a FORMAT error at its line', async () => {
   }
 });
 
+test('the position finder for bad UTF-8 agrees with the fatal TextDecoder', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  let seed = 12345;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let t = 0; t < 20000; t++) {
+    const b = Uint8Array.from({ length: 1 + Math.floor(next() * 6) }, () => (next() < 0.5 ? 0x80 + Math.floor(next() * 0x80) : Math.floor(next() * 256)));
+    let valid = true;
+    try {
+      fatal.decode(b);
+    } catch {
+      valid = false;
+    }
+    assert.equal(firstInvalidUtf8(b) === -1, valid, `bytes ${[...b].map((x) => x.toString(16)).join(' ')}`);
+  }
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xed, 0xa0, 0x80])), 1); // a UTF-16 surrogate
+  assert.equal(firstInvalidUtf8(Buffer.from([0xc0, 0xaf])), 0); // an overlong '/'
+});
+
 test('empty split: an empty file, all rows skipped, a limit of 0', async () => {
   const s = scratch();
   try {
@@ -143,6 +162,16 @@ test('a non-Parquet file and a bad IDX magic are one-line FORMAT errors', async 
       isPeft('FORMAT', /t-images-idx3-ubyte$/, /ends after 1 of 2 images/),
     );
     assert.equal(rows.length, 1);
+    // A gzip stream cut short: the images before the cut are read, then a FORMAT error.
+    const cut = s.file('cut-images-idx3-ubyte.gz', gzipSync(Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 3, 0xe8, 0, 0, 0, 28, 0, 0, 0, 28]), Buffer.alloc(1000 * 784, 7)])).subarray(0, 400));
+    let read = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of openSource(plan(cut, 'idx'))) read++;
+      })(),
+      isPeft('FORMAT', /cut-images-idx3-ubyte\.gz$/, /not a valid gzip file|ends after \d+ of 1000 images/),
+    );
+    assert.ok(read < 1000);
   } finally {
     s.cleanup();
   }

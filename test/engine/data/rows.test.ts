@@ -47,6 +47,9 @@ test('columns map roles; defaults find the usual names', () => {
   const s2s = new RowMapper({ type: 'seq2seq', labels: null, numLabels: null }, { text: 'document', target: 'summary' });
   assert.deepEqual(ok(s2s.map({ document: 'long', summary: 'short' }, 'f:1', 0)), { where: 'f:1', index: 0, text: 'long', target: 'short' });
   assert.throws(() => new RowMapper({ type: 'seq-cls', labels: null, numLabels: 2 }, { txt: 'a' }), /unknown column role "txt"/);
+  // Dotted columns reach into nested objects (Hugging Face translation rows).
+  const mt = new RowMapper({ type: 'seq2seq', labels: null, numLabels: null }, { text: 'translation.en', target: 'translation.de' });
+  assert.deepEqual(ok(mt.map({ translation: { en: 'house', de: 'Haus' } }, 'f:1', 0)), { where: 'f:1', index: 0, text: 'house', target: 'Haus' });
 });
 
 test('problems: missing field, wrong type, label outside the set', () => {

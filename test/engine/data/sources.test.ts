@@ -146,3 +146,17 @@ test('parquet: rows of every row group, in order, with path:row N', async () => 
     s.cleanup();
   }
 });
+
+test('stopping early closes the file (no descriptor leak over many partial reads)', { skip: needsShared() }, async () => {
+  const path = join(SHARED_DATA, 'sst2', 'train.jsonl');
+  for (let i = 0; i < 300; i++) {
+    for await (const item of openSource({ path, format: 'jsonl' })) {
+      assert.equal(item.index, 0);
+      break;
+    }
+  }
+  const { existsSync, readdirSync } = await import('node:fs');
+  if (!existsSync('/proc/self/fd')) return; // descriptors are countable on Linux only
+  const open = readdirSync('/proc/self/fd').length;
+  assert.ok(open < 100, `${open} descriptors open`);
+});

@@ -41,6 +41,12 @@ test('resolveSplits gives train the complement of a split taken from it', () => 
   const explicit = { ...train, split: { of: 'train', fraction: 0.8, part: 'head' as const } };
   assert.equal(resolveSplits({ train: explicit, validation, test: null }).train, explicit);
   assert.throws(() => resolveSplits({ train, validation, test: validation }), (e: Error & { code?: string }) => e.code === 'RECIPE');
+  // Without a path of its own, the split reads the file of the split it takes part of.
+  const noPath = resolveSplits({ train, validation: { ...validation, path: '', format: 'text' }, test: null });
+  assert.equal(noPath.validation?.path, '/d/train.jsonl');
+  assert.equal(noPath.validation?.format, 'jsonl');
+  assert.deepEqual(noPath.train?.split, { of: 'train', fraction: 0.9, part: 'head' });
+  assert.throws(() => resolveSplits({ train, validation: null, test: { ...validation, split: { of: 'validation', fraction: 0.5, part: 'tail' } } }), /no data\.validation/);
   assert.throws(() => resolveSplits({ train, validation: { ...validation, split: { of: 'dev', fraction: 0.1, part: 'tail' } }, test: null }), /not a split/);
 });
 

@@ -2,7 +2,7 @@
 // byte, number of dimensions), the dimensions as big-endian int32, then the data. Rows are
 // `{image: Float32Array in [0, 1], shape, label}`; the labels come from the matching labels file
 // (`…images-idx3-ubyte…` → `…labels-idx1-ubyte…`), read whole (one byte per image), while the
-// images are streamed record by record.
+// images are streamed (256 at a time).
 
 import { closeSync, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

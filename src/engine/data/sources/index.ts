@@ -5,6 +5,7 @@
 import { extname } from 'node:path';
 import type { DataSplitPlan } from '../../../recipes/types.js';
 import type { DataFormat, SourceItem, SourceOptions } from '../types.js';
+import { flatten } from '../flatten.js';
 import { readDelimited } from './csv.js';
 import { readIdx } from './idx.js';
 import { readJsonl } from './jsonl.js';
@@ -53,6 +54,6 @@ export function openSourceBatches(split: Pick<DataSplitPlan, 'path' | 'format'>,
 }
 
 /** Rows of one split's file, one at a time: `for await (const {row, where} of openSource(split))`. */
-export async function* openSource(split: Pick<DataSplitPlan, 'path' | 'format'>, options: SourceOptions = {}): AsyncGenerator<SourceItem> {
-  for await (const batch of openSourceBatches(split, options)) yield* batch;
+export function openSource(split: Pick<DataSplitPlan, 'path' | 'format'>, options: SourceOptions = {}): AsyncIterableIterator<SourceItem> {
+  return flatten(openSourceBatches(split, options));
 }

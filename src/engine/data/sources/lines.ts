@@ -17,37 +17,46 @@ export interface Line {
 
 const LF = 0x0a;
 const CR = 0x0d;
-const DEFAULT_CHUNK = 1 << 20;
+const DEFAULT_CHUNK = 1 << 16;
 
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function badUtf8(path: string, line: number, bytes: Uint8Array): PeftError {
-  // Find the first byte at which decoding fails, for the message.
-  let lo = 0;
-  let hi = bytes.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    try {
-      fatal.decode(bytes.subarray(0, mid + 1));
-      lo = mid + 1;
-    } catch {
-      // A prefix may end inside a valid multi-byte sequence; only a prefix that stays invalid
-      // when extended by up to 3 bytes really contains the bad byte.
-      let stillBad = true;
-      for (let extra = 1; extra <= 3 && mid + 1 + extra <= bytes.length; extra++) {
-        try {
-          fatal.decode(bytes.subarray(0, mid + 1 + extra));
-          stillBad = false;
-          break;
-        } catch {
-          /* keep looking */
-        }
-      }
-      if (stillBad) hi = mid;
-      else lo = mid + 1;
+/** Index of the first byte of the first ill-formed sequence (Unicode Table 3-7), or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    if (c < 0x80) {
+      i++;
+      continue;
     }
+    let n: number; // continuation bytes
+    let lo = 0x80; // range of the first continuation byte
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n >= b.length) return i; // truncated sequence
+    const first = b[i + 1] as number;
+    if (first < lo || first > hi) return i;
+    for (let k = 2; k <= n; k++) {
+      const x = b[i + k] as number;
+      if (x < 0x80 || x > 0xbf) return i;
+    }
+    i += n + 1;
   }
-  const at = Math.min(lo, bytes.length - 1);
+  return -1;
+}
+
+function badUtf8(path: string, line: number, bytes: Uint8Array): PeftError {
+  const at = Math.max(0, firstInvalidUtf8(bytes));
   const byte = bytes[at] ?? 0;
   return new PeftError('FORMAT', `is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at byte ${at + 1} of the line)`, {
     where: lineWhere(path, line),
