@@ -41,6 +41,7 @@ export interface InspectReport extends BackboneReport {
 }
 
 function baseParams(model: TaskModel): number {
+  if (model.baseModelParams !== undefined) return model.baseModelParams;
   let n = 0;
   for (const [name, p] of model.root.namedParams()) if (!model.headPrefixes.some((h) => name === h || name.startsWith(h + '.')) && !p.tags.has('lm_head')) n += p.size;
   return n;

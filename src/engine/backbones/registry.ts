@@ -2,8 +2,26 @@
 import { PeftError } from '../../errors.js';
 import type { Family } from './types.js';
 import { llamaFamily } from './llama.js';
+import { bertFamily } from './bert.js';
+import { robertaFamily } from './roberta.js';
+import { distilbertFamily } from './distilbert.js';
+import { vitFamily } from './vit.js';
+import { gpt2Family } from './gpt2.js';
+import { bartFamily } from './bart.js';
+import { mbartFamily } from './mbart.js';
+import { t5Family } from './t5.js';
 
-export const FAMILIES: Family[] = [llamaFamily];
+export const FAMILIES: Family[] = [
+  llamaFamily,
+  bertFamily,
+  robertaFamily,
+  distilbertFamily,
+  vitFamily,
+  gpt2Family,
+  bartFamily,
+  mbartFamily,
+  t5Family,
+];
 
 export function supportedModelTypes(): string[] {
   return FAMILIES.flatMap((f) => f.modelTypes);

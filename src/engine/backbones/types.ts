@@ -39,13 +39,15 @@ export interface ModelInputs {
 export interface ModelOutputs {
   /** Task logits: [B, T, V] for language models, [B, C] for sequence classification, … */
   logits: tf.Tensor;
-  /** The base model's last hidden state (after its final norm where the family has one). */
+  /** The base model's last hidden state (after its final norm where the family has one; the decoder's for encoder-decoders). */
   lastHidden: tf.Tensor3D;
   /** Embedding output plus one per layer (only when asked for). */
   hiddenStates?: tf.Tensor3D[];
   pooled?: tf.Tensor2D;
   encoderLastHidden?: tf.Tensor3D;
   encoderHiddenStates?: tf.Tensor3D[];
+  /** Encoder-decoders: the decoder's embedding output plus one per layer (`hiddenStates` holds the same). */
+  decoderHiddenStates?: tf.Tensor3D[];
   /** Effective attention mask after any prepended prompt [B, T'] (for losses over positions). */
   attentionMask?: tf.Tensor2D;
 }
@@ -82,6 +84,12 @@ export interface TaskModel {
   tied: Record<string, string>;
   /** Base-model prefix in checkpoint names (`model`, `bert`, `transformer`), for loading base-only files. */
   basePrefix: string;
+  /**
+   * Parameters of the family's base class with its defaults (transformers' XxxModel), when that
+   * differs from this tree without its head: RobertaForSequenceClassification, BertForToken-
+   * Classification and ViTForImageClassification leave out the pooler their XxxModel has.
+   */
+  baseModelParams?: number;
   forward(inputs: ModelInputs, ctx: ForwardContext, req?: ForwardRequest): ModelOutputs;
 }
 

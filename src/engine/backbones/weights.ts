@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PeftError } from '../../errors.js';
 import type { TaskModel } from './types.js';
+import type { Param } from '../nn/module.js';
 import type { TensorSource } from '../formats/safetensors.js';
 import { normalArray, seedFor } from '../random.js';
 
@@ -18,7 +19,22 @@ function candidates(name: string, basePrefix: string): string[] {
   const out = [name];
   if (name.startsWith(basePrefix + '.')) out.push(name.slice(basePrefix.length + 1));
   else out.push(`${basePrefix}.${name}`);
+  // old TF-converted checkpoints name LayerNorm parameters gamma/beta (transformers renames them too)
+  if (/LayerNorm\.(weight|bias)$/.test(name)) {
+    for (const c of [...out]) out.push(c.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta'));
+  }
   return out;
+}
+
+function readInto(p: Param, src: TensorSource, found: string): void {
+  const shape = src.info(found).shape;
+  if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
+    throw new PeftError('SHAPE', `expected shape [${p.shape}], found [${shape}] in the checkpoint`, {
+      where: found,
+      hint: 'the weights do not match config.json (hidden size, heads, vocabulary?)',
+    });
+  }
+  p.set(tf.tensor(src.read(found), shape));
 }
 
 export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: number; initStd?: number } = {}): LoadReport {
@@ -40,16 +56,20 @@ export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: 
         hint: 'the weights file does not belong to this config.json, or it is incomplete',
       });
     }
-    const shape = src.info(found).shape;
-    if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
-      throw new PeftError('SHAPE', `expected shape [${p.shape}], found [${shape}] in the checkpoint`, {
-        where: found,
-        hint: 'the weights do not match config.json (hidden size, heads, vocabulary?)',
-      });
-    }
-    p.set(tf.tensor(src.read(found), shape));
+    readInto(p, src, found);
     taken.add(found);
     loaded++;
+  }
+  // buffers the checkpoint stores (BART's final_logits_bias): read when present, zeros otherwise
+  for (const [name, b] of model.root.namedBuffers()) {
+    const found = candidates(name, model.basePrefix).find((c) => src.has(c));
+    if (found) {
+      readInto(b, src, found);
+      taken.add(found);
+    } else {
+      b.set(tf.zeros([...b.shape]));
+      initialized.push(name);
+    }
   }
   for (const [alias] of Object.entries(model.tied)) {
     for (const c of candidates(alias, model.basePrefix)) if (src.has(c)) taken.add(c);
