@@ -45,6 +45,7 @@ export class PeftError extends Error {
   }
 
   get exitCode(): number {
+    if (this.code === 'INTERRUPTED') return 130; // the shell's convention for SIGINT
     return INPUT_CODES.has(this.code) ? 2 : 1;
   }
 

@@ -23,8 +23,8 @@ export const CATALOG: FamilyInfo[] = [
   { name: 'distilbert', modelTypes: ['distilbert'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true },
   { name: 'gpt2', modelTypes: ['gpt2'], tasks: ['causal-lm', 'seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: true, gatedFfn: false, tokens: true },
   { name: 'vit', modelTypes: ['vit'], tasks: ['image-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: false },
-  { name: 'bart', modelTypes: ['bart'], tasks: ['seq2seq', 'seq-cls'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 'mbart', modelTypes: ['mbart'], tasks: ['seq2seq', 'seq-cls'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
+  { name: 'bart', modelTypes: ['bart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
+  { name: 'mbart', modelTypes: ['mbart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
   { name: 't5', modelTypes: ['t5'], tasks: ['seq2seq'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
 ];
 

@@ -57,9 +57,19 @@ export function positionKind(role: string): 'linear' | 'sublayer' | 'heads' | 'e
   return 'activation';
 }
 
-/** Why `fn` cannot go at a position of this role, or null when it can. */
-export function functionMisfit(fn: FunctionKind, role: string, opts: { heads?: 'single' | 'multi'; dora?: boolean } = {}): string | null {
-  const kind = positionKind(role);
+/** Why `fn` cannot go at a position of this role, or null when it can. `kind` is the site's own
+ *  kind when known: a backbone with a fused q/k/v projection (GPT-2) exposes attn.query/key/value
+ *  as slices of its output (kind 'activation'), where weight-level functions have no weight. */
+export function functionMisfit(
+  fn: FunctionKind, role: string, opts: { heads?: 'single' | 'multi'; dora?: boolean; kind?: string } = {},
+): string | null {
+  const kind = opts.kind ?? positionKind(role);
+  const slice = kind !== 'linear' && positionKind(role) === 'linear';
+  const weightLevel = fn === 'hadamard' || fn === 'svd' || (fn === 'lowrank' && opts.dora);
+  if (slice && weightLevel) {
+    const name = fn === 'lowrank' ? 'DoRA' : fn === 'hadamard' ? 'LoHa' : 'AdaLoRA';
+    return `${role} is a slice of a fused q/k/v projection here, with no weight matrix of its own: put ${name} at attn.qkv, or use an additive function (lowrank without dora, bottleneck, scaling, bias) at ${role}`;
+  }
   switch (fn) {
     case 'prefix':
       return kind === 'heads' ? null

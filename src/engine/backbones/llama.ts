@@ -148,8 +148,10 @@ function buildLlama(config: Record<string, unknown>, opts: TaskOptions): TaskMod
   function forward(inputs: ModelInputs, ctx: ForwardContext, req: { hiddenStates?: boolean } = {}): ModelOutputs {
     const ids = inputs.inputIds!;
     const B = ids.shape[0];
-    const emb = embeddingSite(ctx, 'model.embeddings.input', embed.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask));
-    let x = ctx.site('model.embeddings.output', emb.embeds, (e) => e) as tf.Tensor3D;
+    const inp = embeddingSite(ctx, 'model.embeddings.input', embed.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask));
+    // LLaMA's embedding module is the lookup alone: what goes after it (embeddings.output) sees the same sequence
+    const emb = embeddingSite(ctx, 'model.embeddings.output', inp.embeds, inp.mask);
+    let x = emb.embeds;
     const T = x.shape[1];
     const mask4 = additiveMask(emb.mask, B, T, T, true);
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];

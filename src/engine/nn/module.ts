@@ -86,12 +86,23 @@ export class Param {
 
 export abstract class Module {
   private readonly params = new Map<string, Param>();
+  private readonly buffers = new Map<string, Param>();
   private readonly children = new Map<string, Module>();
 
   protected param(name: string, shape: readonly number[], tags: string[] = []): Param {
     const p = new Param(shape, new Set(tags));
     this.params.set(name, p);
     return p;
+  }
+
+  /**
+   * A tensor the checkpoint stores that is not a parameter (a persistent buffer in torch, such as
+   * BART's `final_logits_bias`): loaded by name, never trained, not counted in `namedParams`.
+   */
+  protected buffer(name: string, shape: readonly number[], tags: string[] = []): Param {
+    const b = new Param(shape, new Set(tags));
+    this.buffers.set(name, b);
+    return b;
   }
 
   protected module<M extends Module>(name: string, m: M): M {
@@ -107,6 +118,14 @@ export abstract class Module {
     return out;
   }
 
+  /** All buffers under this module with their full names. */
+  namedBuffers(prefix = ''): [string, Param][] {
+    const out: [string, Param][] = [];
+    for (const [n, b] of this.buffers) out.push([prefix + n, b]);
+    for (const [n, c] of this.children) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
   /** All modules under (and including) this one with their full names ('' for the root). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
@@ -117,10 +136,12 @@ export abstract class Module {
   /** Writes every parameter's full name into it (call once on the root). */
   nameTree(prefix = ''): void {
     for (const [n, p] of this.namedParams(prefix)) p.fullName = n;
+    for (const [n, b] of this.namedBuffers(prefix)) b.fullName = n;
   }
 
   dispose(): void {
     for (const [, p] of this.namedParams()) p.dispose();
+    for (const [, b] of this.namedBuffers()) b.dispose();
   }
 }
 
