@@ -23,6 +23,7 @@ const OPTION_FUNCTIONS: Record<string, FunctionKind[]> = {
   layernorm: ['bottleneck'],
   length: ['prefix', 'prompt'],
   reparam: ['prefix'],
+  shift_positions: ['prefix'],
   init_text: ['prompt'],
 };
 const DIM_KEYS = [
@@ -104,7 +105,9 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
       report(where, `unknown position "${p}"${near ? ` (did you mean "${near}"?)` : ''}`, 'positions are listed in docs/recipes.md');
       return;
     }
-    const misfit = functionMisfit(fn, parsed.role, { heads, dora: spec.dora });
+    // on fused-q/k/v families (GPT-2) query/key/value are slices of one projection, not weights
+    const sliced = ctx.family?.fusedQkv && /(^|_)attn\.(query|key|value)$/.test(parsed.role);
+    const misfit = functionMisfit(fn, parsed.role, { heads, dora: spec.dora, kind: sliced ? 'activation' : undefined });
     if (misfit) report(where, `${fn} cannot go at ${p}: ${misfit}`);
     if (ctx.family) {
       const absent = positionAbsence(ctx.family, parsed.stack, parsed.role);
@@ -128,7 +131,9 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
   let scale: number | 'learned' = 1;
   if (composition === 'scaled') {
     if (spec.scale !== undefined) scale = spec.scale;
-    else if (fn === 'lowrank' || fn === 'hadamard' || fn === 'svd') scale = spec.rslora ? alpha / Math.sqrt(rank) : alpha / rank;
+    // AdaLoRA divides by ranknum + 1e-5, as Python peft does
+    else if (fn === 'svd') scale = alpha / (rank + 1e-5);
+    else if (fn === 'lowrank' || fn === 'hadamard') scale = spec.rslora ? alpha / Math.sqrt(rank) : alpha / rank;
   }
   const layersPath: DocPath = [...base, 'layers'];
   const layers = parseLayers(spec.layers, layersPath, report);
@@ -148,7 +153,7 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
     });
   }
   if (fn === 'prefix' || fn === 'prompt') options.length = spec.length ?? (fn === 'prefix' ? 30 : 20);
-  if (fn === 'prefix') options.reparam = spec.reparam ?? null;
+  if (fn === 'prefix') Object.assign(options, { reparam: spec.reparam ?? null, shift_positions: Boolean(spec.shift_positions) });
   if (fn === 'prompt' && spec.init_text !== undefined) options.init_text = spec.init_text;
   if (fn === 'prompt' && options.init === 'text' && !spec.init_text) report([...base, 'init'], 'init: text needs init_text');
   return {

@@ -31,18 +31,37 @@ export class Rotary {
     return entry;
   }
 
+  private rotation: tf.Tensor2D | null = null;
+
+  /**
+   * rotate_half as a [d, d] matrix R (x·R = concat(−x₂, x₁)): one small matmul instead of
+   * slice/negate/concat, whose kernels and gradients are slow on several backends.
+   */
+  private rotateHalfMatrix(): tf.Tensor2D {
+    if (!this.rotation) {
+      const d = this.headDim;
+      const half = d / 2;
+      const r = new Float32Array(d * d);
+      for (let i = 0; i < half; i++) {
+        r[(i + half) * d + i] = -1; // out[i] = −x[i + half]
+        r[i * d + (i + half)] = 1; // out[i + half] = x[i]
+      }
+      this.rotation = tf.keep(tf.tensor2d(r, [d, d]));
+    }
+    return this.rotation;
+  }
+
   /** Applies the rotation to x [B, H, T, d]. */
   apply(x: tf.Tensor4D, offset: number): tf.Tensor4D {
-    const [, , T, d] = x.shape;
+    const [B, H, T, d] = x.shape;
     const { cos, sin } = this.tables(offset, T);
-    const half = d / 2;
-    const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]);
-    const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]);
-    const rotated = tf.concat([tf.neg(x2), x1], -1);
+    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, d]) as tf.Tensor2D, this.rotateHalfMatrix()), [B, H, T, d]);
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
   }
 
   clear(): void {
+    this.rotation?.dispose();
+    this.rotation = null;
     for (const { cos, sin } of this.cache.values()) {
       cos.dispose();
       sin.dispose();

@@ -21,12 +21,25 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoo
   });
 }
 
+/**
+ * Labels for the causal-LM shift: position t predicts the label at t + 1, the last position
+ * predicts nothing (-100). Shifting the (integer, gradient-free) labels instead of slicing the
+ * logits keeps a large slice and its gradient out of every training step.
+ */
+export function shiftLabelsLeft(labels: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [B, T] = labels.shape;
+    const rest = tf.slice(labels, [0, 1], [B, T - 1]);
+    return tf.concat([rest, tf.fill([B, 1], IGNORE_INDEX, labels.dtype)], 1) as tf.Tensor2D;
+  });
+}
+
 /** Sum of token NLLs and the token count (for perplexity over many batches). */
 export function causalLmNll(logits: tf.Tensor3D, labels: tf.Tensor2D): { sum: tf.Scalar; count: tf.Scalar } {
   return tf.tidy(() => {
-    const [B, T, V] = logits.shape;
-    const l = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
-    const y = tf.reshape(tf.slice(labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    const V = logits.shape[2];
+    const l = tf.reshape(logits, [-1, V]) as tf.Tensor2D;
+    const y = tf.reshape(shiftLabelsLeft(labels), [-1]) as tf.Tensor1D;
     const logp = tf.logSoftmax(l);
     const valid = tf.cast(tf.notEqual(y, IGNORE_INDEX), 'float32');
     const target = tf.oneHot(tf.cast(tf.maximum(y, 0), 'int32'), V);
@@ -38,18 +51,8 @@ export function causalLmNll(logits: tf.Tensor3D, labels: tf.Tensor2D): { sum: tf
 /** transformers' causal-LM loss: shifted cross-entropy, mean over labels that are not -100. */
 export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const [B, T, V] = logits.shape;
-    const l = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
-    const y = tf.reshape(tf.slice(labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-    return crossEntropy(l, y, labelSmoothing);
-  });
-}
-
-/** transformers' seq2seq loss: cross-entropy of decoder logits [B, T, V] against labels [B, T] (not shifted). */
-export function seq2seqLoss(logits: tf.Tensor3D, labels: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
-  return tf.tidy(() => {
     const V = logits.shape[2];
-    return crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(labels, [-1]) as tf.Tensor1D, labelSmoothing);
+    return crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(shiftLabelsLeft(labels), [-1]) as tf.Tensor1D, labelSmoothing);
   });
 }
 
