@@ -56,6 +56,14 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D, labelSmoo
   });
 }
 
+/** transformers' seq2seq loss: cross-entropy of decoder logits [B, T, V] against labels [B, T] (not shifted). */
+export function seq2seqLoss(logits: tf.Tensor3D, labels: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const V = logits.shape[2];
+    return crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(labels, [-1]) as tf.Tensor1D, labelSmoothing);
+  });
+}
+
 export function mseLoss(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.square(tf.sub(tf.reshape(pred, [-1]), tf.reshape(target, [-1])))) as tf.Scalar);
 }
