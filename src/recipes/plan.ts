@@ -62,6 +62,13 @@ function defaultMetrics(task: TaskType): string[] {
   }
 }
 
+const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls'];
+/** Tasks whose predictions a metric can read (loss and perplexity: every task). */
+const METRIC_TASKS: Record<string, TaskType[]> = {
+  accuracy: CLASSIFICATION, f1: CLASSIFICATION, mcc: CLASSIFICATION,
+  pearson: ['regression'], spearman: ['regression'], rouge: ['seq2seq'], bleu: ['seq2seq'],
+};
+
 export function planRecipe(r: ResolvedRecipe): PlanResult {
   const issues: RecipeIssue[] = [];
   const report: Report = (path, message, hint) => issues.push({ where: r.locate(path), path: dottedPath(path), message, hint });
@@ -145,6 +152,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
 
   const tr = obj(doc.training);
   const es = tr.early_stopping ? obj(tr.early_stopping) : null;
+  const spike = obj(tr.loss_spike);
   const training: TrainingPlan = {
     maxSteps: numOrNull(tr.max_steps),
     epochs: numOrNull(tr.epochs) ?? (typeof tr.max_steps === 'number' ? null : 1),
@@ -160,6 +168,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
       metric: String(es.metric ?? 'loss'), patience: num(es.patience, 3),
       mode: (es.mode as 'min' | 'max') ?? (['loss', 'perplexity'].includes(String(es.metric ?? 'loss')) ? 'min' : 'max'),
     } : null,
+    lossSpike: { factor: num(spike.factor, 10), window: num(spike.window, 20), action: (spike.action as 'stop' | 'skip') ?? 'stop' },
   };
 
   const o = obj(doc.optimizer);
@@ -196,6 +205,19 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     limit: numOrNull(e.limit),
   };
 
+  evalPlan.metrics.forEach((m, i) => {
+    const tasks = METRIC_TASKS[m];
+    if (tasks && !tasks.includes(taskType)) report(['eval', 'metrics', i], `metric ${m} does not apply to task ${taskType}`, `${m} is for ${tasks.join(', ')}`);
+  });
+  if (training.earlyStopping) {
+    const m = training.earlyStopping.metric;
+    const known = [...evalPlan.metrics, 'loss', ...(taskType === 'causal-lm' || taskType === 'seq2seq' ? ['perplexity'] : []),
+      ...(evalPlan.metrics.includes('rouge') ? ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'] : [])];
+    if (!known.includes(m)) {
+      report(['training', 'early_stopping', 'metric'], `early stopping watches ${m}, which evaluation does not compute`, `use one of ${[...new Set(known)].join(', ')} (eval.metrics lists what is computed)`);
+    }
+  }
+
   const g = doc.generate ? obj(doc.generate) : null;
   const generate: GeneratePlan | null = g ? {
     prompt: String(g.prompt ?? ''),
@@ -205,6 +227,9 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     topK: num(g.top_k, 0),
     topP: num(g.top_p, 1),
     numBeams: num(g.num_beams, 4),
+    lengthPenalty: num(g.length_penalty, 1),
+    minNewTokens: num(g.min_new_tokens, 0),
+    noRepeatNgramSize: num(g.no_repeat_ngram_size, 0),
   } : null;
 
   const out = obj(doc.output);

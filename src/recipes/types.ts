@@ -31,8 +31,10 @@ export interface FunctionOptions {
   bottleneck?: number; // bottleneck
   nonlinearity?: Nonlinearity; // bottleneck
   layernorm?: 'none' | 'before' | 'after'; // bottleneck
+  ln_input?: 'none' | 'original'; // bottleneck: `original` reads LN(x + h) with the sublayer's own LN (post-LN, sequential)
   length?: number; // prefix, prompt
   reparam?: { hidden: number } | null; // prefix: MLP reparameterisation
+  shift_positions?: boolean; // prefix: real tokens' positions start after the prefix (Python peft)
   init?: InitKind;
   init_text?: string; // prompt init from text
   dropout?: number;
@@ -108,6 +110,8 @@ export interface TrainingPlan {
   keepCheckpoints: number;
   dropout: number;
   earlyStopping: { metric: string; patience: number; mode: 'min' | 'max' } | null;
+  /** Loss-spike watchdog (always on; defaults factor 10, window 20, stop). */
+  lossSpike: { factor: number; window: number; action: 'stop' | 'skip' };
 }
 
 export interface OptimizerPlan {
@@ -142,6 +146,12 @@ export interface GeneratePlan {
   topK: number;
   topP: number;
   numBeams: number;
+  /** beam: hypotheses score sum_logprobs / length ** length_penalty. */
+  lengthPenalty: number;
+  /** eos is forbidden before this many new tokens. */
+  minNewTokens: number;
+  /** No n-gram of this size repeats (0: off). */
+  noRepeatNgramSize: number;
 }
 
 export interface Plan {

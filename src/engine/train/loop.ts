@@ -7,7 +7,8 @@ import type { Session } from '../session.js';
 import type { Batcher, DataCursor, Batch } from '../data/batches.js';
 import { createOptimizer, lrFactor, lrAt, clipGradNorm, GradAccumulator, type Optimizer } from './optim/index.js';
 import { taskLoss } from './task-loss.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import { evaluate, metricValue, type EvalResult } from './evaluate.js';
+import { isImprovement, METRICS } from '../metrics/index.js';
 import { saveCheckpoint, loadCheckpoint, listCheckpoints, type TrainerState } from './checkpoint.js';
 import { saveAdapter } from '../formats/adapter/save.js';
 import type { RunDir } from './run-dir.js';
@@ -33,6 +34,8 @@ export interface TrainCallbacks {
   onStep?(rec: StepRecord): void;
   onEval?(step: number, result: EvalResult, best: boolean): void;
   onCheckpoint?(path: string, step: number): void;
+  /** A step skipped by the loss-spike watchdog (action: skip). */
+  onSpike?(step: number, loss: number, recentMean: number): void;
   /** Polled after every step: true stops the run cleanly (after a checkpoint). */
   shouldStop?(): boolean;
 }
@@ -63,9 +66,11 @@ function stepSeed(seed: number, step: number, micro: number): number {
   return hashString(`${seed}:${step}:${micro}`);
 }
 
-function metricIsBetter(name: string, value: number, best: number | null): boolean {
-  if (best === null) return true;
-  return ['loss', 'perplexity'].includes(name) ? value < best : value > best;
+/** Whether `value` beats `best` for the tracked metric: the recipe's mode if it set one, else the metric's own direction. */
+function metricIsBetter(name: string, value: number, best: number | null, mode: 'min' | 'max' | null): boolean {
+  if (mode === null || !Number.isFinite(value)) return isImprovement(METRICS[name] ? name : 'loss', value, best);
+  if (best === null || Number.isNaN(best)) return true;
+  return mode === 'min' ? value < best : value > best;
 }
 
 export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: TrainCallbacks = {}, resume = false): Promise<TrainResult> {
@@ -76,7 +81,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   const nameOfVar = new Map([...vars].map(([n, v]) => [v.name, n]));
   const varList = [...vars.values()];
   const opt: Optimizer = createOptimizer(plan.optimizer, vars);
-  const trackMetric = t.earlyStopping?.metric ?? plan.eval.metrics[0] ?? 'loss';
+  const trackMetric = t.earlyStopping?.metric ?? plan.eval.metrics.find((m) => METRICS[m]) ?? 'loss';
+  const trackMode = t.earlyStopping?.mode ?? null;
 
   let step = 0;
   let cursor: DataCursor = { epoch: 0, index: 0 };
@@ -97,7 +103,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       lastCheckpoint = last.path;
     }
   }
-  cb.onStart?.({ totalSteps, startStep: step, examples: data.train.examples.length, resumedFrom });
+  cb.onStart?.({ totalSteps, startStep: step, examples: data.train.size, resumedFrom });
 
   const started = Date.now();
   const elapsedMs = () => elapsedBefore + (Date.now() - started);
@@ -109,6 +115,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   let tps = 0;
   let lastLoss = NaN;
   let stoppedEarly = false;
+  const recent: number[] = [];
+  let skippedInRow = 0;
   const stateNow = (): Omit<TrainerState, 'optimizer'> => ({
     step, totalSteps, cursor, best, badEvals, tokensSeen, elapsedMs: elapsedMs(),
   });
@@ -119,8 +127,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   const runEval = (): boolean => {
     if (!data.validation) return false;
     const r = evaluate(s, data.validation.sequential());
-    const value = r.metrics[trackMetric] ?? r.loss;
-    const improved = metricIsBetter(trackMetric, value, best?.value ?? null);
+    const value = metricValue(r, trackMetric) ?? r.loss;
+    const improved = metricIsBetter(trackMetric, value, best?.value ?? null, trackMode);
     if (improved) {
       best = { metric: trackMetric, value, step };
       badEvals = 0;
@@ -156,6 +164,28 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       stepLoss += loss / t.gradAccum;
       stepTokens += next.batch.tokens;
     }
+    // loss-spike watchdog: compare with the mean of the last `window` steps
+    const spike = t.lossSpike;
+    if (recent.length >= spike.window) {
+      const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+      if (stepLoss > spike.factor * mean) {
+        if (spike.action === 'stop' || skippedInRow >= spike.window) {
+          acc.dispose();
+          throw new PeftError('DIVERGED', `loss spiked to ${stepLoss.toPrecision(4)} at step ${step + 1} (${(stepLoss / mean).toFixed(1)}× the mean of the last ${recent.length} steps)`, {
+            where: lastCheckpoint ? `last good checkpoint: ${lastCheckpoint}` : 'no checkpoint yet',
+            hint: 'lower optimizer.lr or set training.max_grad_norm; training.loss_spike tunes the watchdog (action: skip goes on)',
+          });
+        }
+        acc.dispose();
+        skippedInRow++;
+        cb.onSpike?.(step + 1, stepLoss, mean);
+        run.appendMetrics({ type: 'spike', step: step + 1, loss: stepLoss, recent_mean: mean, action: 'skipped' });
+        continue;
+      }
+    }
+    skippedInRow = 0;
+    recent.push(stepLoss);
+    if (recent.length > spike.window) recent.shift();
     const grads = acc.take('mean');
     const { grads: clipped, norm } = clipGradNorm(grads, t.maxGradNorm);
     if (!Number.isFinite(norm)) {
