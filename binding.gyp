@@ -13,7 +13,9 @@
         "native/softmax.c",
         "native/transpose.c",
         "native/gather.c",
-        "native/select.c"
+        "native/select.c",
+        "native/fused.c",
+        "native/tile.c"
       ],
       "include_dirs": ["<!(node scripts/build-native.mjs --gyp include)"],
       "cflags": ["<!@(node scripts/build-native.mjs --gyp cflags)"],

@@ -57,10 +57,17 @@ napi_value fn_gather(napi_env env, napi_callback_info info);
 napi_value fn_segment_sum(napi_env env, napi_callback_info info);
 napi_value fn_select(napi_env env, napi_callback_info info);
 napi_value fn_compare(napi_env env, napi_callback_info info);
+napi_value fn_tile(napi_env env, napi_callback_info info);
+napi_value fn_gelu(napi_env env, napi_callback_info info);
+napi_value fn_gelu_grad(napi_env env, napi_callback_info info);
+napi_value fn_layer_norm(napi_env env, napi_callback_info info);
+napi_value fn_layer_norm_grad(napi_env env, napi_callback_info info);
 
 /* Used across files. */
 void transpose_f32(const float *x, float *y, int rank, const int64_t *shape, const int64_t *perm);
-/* y[i] = expf(x[i]) with libmvec's vector variant when present (x == y allowed). */
+/* y[i] = expf / tanhf / erff (x[i]) with libmvec's vector variants when present (x == y allowed). */
 void vexpf(const float *x, float *y, long n);
+void vtanhf(const float *x, float *y, long n);
+void verff(const float *x, float *y, long n);
 
 #endif

@@ -48,7 +48,7 @@ napi_value make_int(napi_env env, int64_t v) {
 void *arg_typed(args_t *a, size_t i, size_t *len, napi_typedarray_type *type) {
   bool is_ta = false;
   if (i >= a->argc || napi_is_typedarray(a->env, a->argv[i], &is_ta) != napi_ok || !is_ta) {
-    char msg[64];
+    char msg[96];
     snprintf(msg, sizeof msg, "peft_native: argument %zu must be a typed array", i);
     throw_error(a->env, msg);
     return NULL;
@@ -154,7 +154,7 @@ static napi_value fn_blas_info(napi_env env, napi_callback_info info) {
   char buf[512];
   const char *cfg = openblas_get_config();
   const char *core = openblas_get_corename();
-  snprintf(buf, sizeof buf, "OpenBLAS %s (core %s, %s threading, %d threads)", cfg ? cfg : "?", core ? core : "?",
+  snprintf(buf, sizeof buf, "%s (core %s, %s threading, %d threads)", cfg ? cfg : "OpenBLAS", core ? core : "?",
            openblas_get_parallel() == 2 ? "OpenMP" : openblas_get_parallel() == 1 ? "pthread" : "no",
            openblas_get_num_threads());
   napi_value s;
@@ -197,6 +197,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"segmentSum", NULL, fn_segment_sum, NULL, NULL, NULL, napi_enumerable, NULL},
       {"select", NULL, fn_select, NULL, NULL, NULL, napi_enumerable, NULL},
       {"compare", NULL, fn_compare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tile", NULL, fn_tile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gelu", NULL, fn_gelu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluGrad", NULL, fn_gelu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layerNorm", NULL, fn_layer_norm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layerNormGrad", NULL, fn_layer_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

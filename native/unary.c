@@ -67,6 +67,8 @@ DEFINE_VEC_APPLY(log1pf)
 DEFINE_VEC_APPLY(expm1f)
 
 void vexpf(const float *x, float *y, long n) { apply_expf(x, y, n); }
+void vtanhf(const float *x, float *y, long n) { apply_tanhf(x, y, n); }
+void verff(const float *x, float *y, long n) { apply_erff(x, y, n); }
 
 /* tfjs's Softplus: x above -log(eps)-2 is x, below log(eps)+2 is exp(x). */
 static const float SOFTPLUS_T = -13.942385152878742f;

@@ -7,6 +7,7 @@ import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir
 import { injectMethod } from './methods/inject.js';
 import { isHeadParam, layerOf } from './methods/trainable.js';
 import { resolveLayers } from '../recipes/positions.js';
+import { paperParams, paperPercent } from './paper-budget.js';
 
 export interface BackboneReport {
   dir: string;
@@ -26,6 +27,8 @@ export interface ModuleReport {
   positions: { position: string; stack: string; layers: number[]; sites: number; params: number }[];
   trainable_params: number;
   stored_params: number;
+  /** He et al.'s count (App. B): the stored weight matrices, no biases (see paper-budget.ts). */
+  paper_params: number;
 }
 
 export interface InspectReport extends BackboneReport {
@@ -36,6 +39,10 @@ export interface InspectReport extends BackboneReport {
   stored_params: number;
   trainable_percent: number;
   stored_percent: number;
+  /** He et al.'s count: the modules' stored weight matrices (no biases) plus unfrozen backbone parameters. */
+  paper_params: number;
+  /** paper_params over the backbone's parameters, truncated as the paper prints it (6.7, 0.47). */
+  paper_percent: number;
   /** Python peft's print_trainable_parameters() line. */
   peft_line: string;
 }
@@ -70,9 +77,12 @@ export function inspectPlan(plan: Plan): InspectReport {
   const modules: ModuleReport[] = peft.modules.map((m) => {
     const byPos = new Map<string, ModuleReport['positions'][number]>();
     let trainable = 0;
+    const shapes: (readonly number[])[] = [];
     for (const site of m.sites) {
       const prefix = `${site.path}.${m.plan.name}.`;
-      const n = storeParams.filter(([name]) => name.startsWith(prefix)).reduce((a, [, p]) => a + p.size, 0);
+      const own = storeParams.filter(([name]) => name.startsWith(prefix));
+      shapes.push(...own.map(([, p]) => p.shape));
+      const n = own.reduce((a, [, p]) => a + p.size, 0);
       trainable += n;
       const key = `${site.stack}:${site.position}`;
       const e = byPos.get(key) ?? { position: site.position, stack: site.stack, layers: [], sites: 0, params: 0 };
@@ -84,7 +94,10 @@ export function inspectPlan(plan: Plan): InspectReport {
     const moduleWide = storeParams.filter(([name]) => name.startsWith(`${m.plan.name}.`)).reduce((a, [, p]) => a + p.size, 0);
     trainable += moduleWide;
     const stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : trainable;
-    return { name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, stored_params: stored };
+    const paper = paperParams(m.storedShapes ? [...m.storedShapes.values()] : shapes);
+    return {
+      name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, stored_params: stored, paper_params: paper,
+    };
   });
   let unfrozen = 0;
   let head = 0;
@@ -107,6 +120,7 @@ export function inspectPlan(plan: Plan): InspectReport {
   const base = baseParams(model);
   const trainable = adapterTrainable + unfrozen + head;
   const stored = adapterStored + unfrozen + head;
+  const paper = modules.reduce((a, m) => a + m.paper_params, 0) + unfrozen;
   // Python peft counts the adapter's parameters into "all params"
   const all = total + adapterTrainable;
   return {
@@ -116,6 +130,8 @@ export function inspectPlan(plan: Plan): InspectReport {
     trainable_params: trainable, stored_params: stored,
     trainable_percent: (100 * trainable) / base,
     stored_percent: (100 * stored) / base,
+    paper_params: paper,
+    paper_percent: paperPercent((100 * paper) / base),
     peft_line: `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${all.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / all).toFixed(4)}`,
   };
 }

@@ -39,9 +39,11 @@ export async function openSession(plan: Plan, opts: SessionOptions = {}): Promis
     pooling: plan.task.pooling,
     seed: plan.seed,
   });
-  const peft = injectMethod(model, plan.method, plan.seed);
-  const trainable = selectTrainable(peft);
   const tokenizer = opts.noTokenizer || plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
+  // a prompt initialised from text (init: text) needs the tokenizer while it is built
+  const tokenize = tokenizer ? (text: string) => tokenizer.encode(text, { addSpecialTokens: false }) : undefined;
+  const peft = injectMethod(model, plan.method, plan.seed, { tokenize });
+  const trainable = selectTrainable(peft);
   const totalParams = countParams(model);
   const trainableParams = [...trainable.params.values()].reduce((n, p) => n + p.size, 0);
   return { plan, backend, modelDir: dir, model, peft, trainable, tokenizer, load: report, totalParams, trainableParams };

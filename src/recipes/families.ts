@@ -14,18 +14,20 @@ export interface FamilyInfo {
   gatedFfn: boolean;
   /** Has token embeddings (ViT has patch embeddings instead). */
   tokens: boolean;
+  /** Post-LN layers (LN(x + f(x))): each sublayer has its own LayerNorm after the residual add. */
+  postLn: boolean;
 }
 
 export const CATALOG: FamilyInfo[] = [
-  { name: 'llama', modelTypes: ['llama'], tasks: ['causal-lm', 'seq-cls', 'regression'], encoderDecoder: false, fusedQkv: false, gatedFfn: true, tokens: true },
-  { name: 'bert', modelTypes: ['bert'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 'roberta', modelTypes: ['roberta'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 'distilbert', modelTypes: ['distilbert'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 'gpt2', modelTypes: ['gpt2'], tasks: ['causal-lm', 'seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: true, gatedFfn: false, tokens: true },
-  { name: 'vit', modelTypes: ['vit'], tasks: ['image-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: false },
-  { name: 'bart', modelTypes: ['bart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 'mbart', modelTypes: ['mbart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
-  { name: 't5', modelTypes: ['t5'], tasks: ['seq2seq'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true },
+  { name: 'llama', modelTypes: ['llama'], tasks: ['causal-lm', 'seq-cls', 'regression'], encoderDecoder: false, fusedQkv: false, gatedFfn: true, tokens: true, postLn: false },
+  { name: 'bert', modelTypes: ['bert'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true, postLn: true },
+  { name: 'roberta', modelTypes: ['roberta'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true, postLn: true },
+  { name: 'distilbert', modelTypes: ['distilbert'], tasks: ['seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: true, postLn: true },
+  { name: 'gpt2', modelTypes: ['gpt2'], tasks: ['causal-lm', 'seq-cls', 'regression', 'token-cls'], encoderDecoder: false, fusedQkv: true, gatedFfn: false, tokens: true, postLn: false },
+  { name: 'vit', modelTypes: ['vit'], tasks: ['image-cls'], encoderDecoder: false, fusedQkv: false, gatedFfn: false, tokens: false, postLn: false },
+  { name: 'bart', modelTypes: ['bart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: true },
+  { name: 'mbart', modelTypes: ['mbart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: false },
+  { name: 't5', modelTypes: ['t5'], tasks: ['seq2seq'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: false },
 ];
 
 export function catalogEntry(modelType: string): FamilyInfo | null {

@@ -21,6 +21,7 @@ const OPTION_FUNCTIONS: Record<string, FunctionKind[]> = {
   bottleneck: ['bottleneck'],
   nonlinearity: ['bottleneck'],
   layernorm: ['bottleneck'],
+  ln_input: ['bottleneck'],
   length: ['prefix', 'prompt'],
   reparam: ['prefix'],
   shift_positions: ['prefix'],
@@ -143,7 +144,9 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
   if (fn === 'lowrank') Object.assign(options, { rslora: Boolean(spec.rslora), dora: Boolean(spec.dora) });
   if (fn === 'svd') {
     Object.assign(options, { target_rank: spec.target_rank ?? Math.max(1, Math.round((rank * 2) / 3)) });
-    for (const k of ['tinit', 'tfinal', 'delta_t', 'beta1', 'beta2', 'orth_reg'] as const) if (spec[k] !== undefined) (options as Record<string, unknown>)[k] = spec[k];
+    // AdaLoRA's schedule and regulariser, Python peft's defaults unless set
+    const svdDefaults = { tinit: 0, tfinal: 0, delta_t: 1, beta1: 0.85, beta2: 0.85, orth_reg: 0.5 } as const;
+    for (const k of Object.keys(svdDefaults) as (keyof typeof svdDefaults)[]) (options as Record<string, unknown>)[k] = spec[k] ?? svdDefaults[k];
   }
   if (fn === 'bottleneck' || (heads === 'multi' && fn === 'lowrank')) {
     Object.assign(options, {
@@ -152,6 +155,10 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
       layernorm: (spec.layernorm as 'none' | 'before' | 'after' | undefined) ?? 'none',
     });
   }
+  if (fn === 'bottleneck' && spec.ln_input !== undefined) {
+    options.ln_input = spec.ln_input as 'none' | 'original';
+    if (spec.ln_input === 'original') checkOriginalLn(positions, insertion, ctx, [...base, 'ln_input'], report);
+  }
   if (fn === 'prefix' || fn === 'prompt') options.length = spec.length ?? (fn === 'prefix' ? 30 : 20);
   if (fn === 'prefix') Object.assign(options, { reparam: spec.reparam ?? null, shift_positions: Boolean(spec.shift_positions) });
   if (fn === 'prompt' && spec.init_text !== undefined) options.init_text = spec.init_text;
@@ -159,6 +166,16 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
   return {
     name, preset: presetName, positions, function: fn, insertion, composition, scale, heads, layers, options,
   };
+}
+
+/** `ln_input: original` reads LN(x + h) with the sublayer's own LayerNorm: sequential, at a post-LN sublayer's output. */
+function checkOriginalLn(positions: string[], insertion: Insertion, ctx: MethodContext, path: DocPath, report: Report): void {
+  if (insertion !== 'sequential') report(path, 'ln_input: original needs insertion: sequential (the input replaces h, the sublayer\'s output)');
+  const notSublayer = positions.filter((p) => !/(^|\.)(attn|self_attn|cross_attn|ffn)\.output$/.test(p));
+  if (notSublayer.length) report(path, `ln_input: original only applies at a sublayer's output (attn.output, ffn.output), not ${notSublayer.join(', ')}`);
+  if (ctx.family && !ctx.family.postLn) {
+    report(path, `ln_input: original needs post-LN layers, and ${ctx.family.name} is pre-LN`, 'its sublayers have no LayerNorm after the residual add; use ln_input: none');
+  }
 }
 
 export function planMethod(raw: unknown, ctx: MethodContext, report: Report): MethodPlan {

@@ -26,8 +26,10 @@ export interface ModuleSpec {
   bottleneck?: number;
   nonlinearity?: string;
   layernorm?: string;
+  ln_input?: string;
   length?: number;
   reparam?: { hidden: number } | null;
+  shift_positions?: boolean;
   init?: string;
   init_text?: string;
   dropout?: number;

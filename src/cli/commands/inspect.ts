@@ -21,6 +21,7 @@ export const inspectCommand: Command<InspectArgs> = {
       .option('set', { type: 'string', array: true, describe: 'override a recipe key: --set method.rank=16' }),
   async run(args, out) {
     const { inspectBackbone, inspectPlan } = await import('../../engine/inspect.js');
+    const { paperPercentText } = await import('../../engine/paper-budget.js');
     if (existsSync(args.target) && statSync(args.target).isDirectory()) {
       const r = inspectBackbone(args.target);
       out.info(`${chalk.bold(r.family)} ${r.architecture} (${r.dir})`);
@@ -44,6 +45,7 @@ export const inspectCommand: Command<InspectArgs> = {
     if (r.head_params) out.info(`  task head: ${fmt(r.head_params)}`);
     out.info(`  trainable: ${fmt(r.trainable_params)} (${r.trainable_percent.toFixed(4)}% of the backbone)`);
     out.info(`  stored:    ${fmt(r.stored_params)} (${r.stored_percent.toFixed(4)}% of the backbone)`);
+    out.info(`  paper:     ${fmt(r.paper_params)} (${paperPercentText((100 * r.paper_params) / r.total_params)}% as He et al. count it: weight matrices only, truncated)`);
     out.info(chalk.dim(`  ${r.peft_line}`));
     out.result({ ok: true, ...r });
     return 0;

@@ -9,6 +9,7 @@ import { planRecipe, validateRecipeFile, type Plan } from '../../recipes/index.j
 import { issueLine } from './validate.js';
 import { TrainProgress, formatDuration } from '../progress.js';
 import { describePlan } from '../describe-plan.js';
+import { summarizeBadRows } from '../../engine/data/policy.js';
 
 interface TrainArgs {
   recipe?: string;
@@ -115,6 +116,9 @@ export const trainCommand: Command<TrainArgs> = {
       });
       progress.stop();
       out.info(`${chalk.bold('done')}    ${summary.steps} steps in ${formatDuration(summary.wall_time_s)}; adapter: ${summary.adapter_dir}`);
+      for (const [split, st] of Object.entries(summary.data)) {
+        if (st.skipped > 0) out.warn(`${split}: ${summarizeBadRows(st.bad ?? {}, st.skipped)} (data.on_error: skip)`);
+      }
       out.info(`${chalk.bold('wrote')}   ${summary.run_dir}`);
       out.result({ ok: true, ...summary });
       return 0;

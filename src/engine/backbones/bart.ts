@@ -17,7 +17,7 @@ import { sublayer, ffn, learnedPositions, pickDims } from './blocks.js';
 import { layerSites, encodeDecode, seq2seqOutputs, shiftRight, eosPool, type LayerEnv, type LayerKeys, type Seq2SeqLayer, type Stack, type StackParts } from './seq2seq.js';
 import { defaultMask, pool } from './common.js';
 import { ConfigReader } from './config.js';
-import type { Family, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
+import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 
 /** What distinguishes mBART from BART. */
@@ -97,12 +97,12 @@ class BartLayer extends Module implements Seq2SeqLayer {
     const { preLn, d } = this;
     return ctx.site(k.block, x, (x) => {
       let h = sublayer(x as tf.Tensor3D, ctx, { preLn, norm: this.selfNorm, key: k.self.output, dropout: d.drop.out },
-        (n) => this.selfAttn.forward(n as tf.Tensor3D, n as tf.Tensor3D, env.selfMask, ctx, k.self));
+        (n) => this.selfAttn.forward(n as tf.Tensor3D, n as tf.Tensor3D, env.selfMask, ctx, k.self, { cache: env.cache?.attention(k.self.heads, false) }));
       if (this.cross && k.cross) {
         const cross = this.cross;
         const ck = k.cross;
         h = sublayer(h, ctx, { preLn, norm: this.crossNorm!, key: ck.output, dropout: d.drop.out },
-          (n) => cross.forward(n as tf.Tensor3D, env.encoder!, env.crossMask!, ctx, ck));
+          (n) => cross.forward(n as tf.Tensor3D, env.encoder!, env.crossMask!, ctx, ck, { cache: env.cache?.attention(ck.heads, true) }));
       }
       const parts = { up: this.fc1, down: this.fc2, act: d.act, actDropout: d.drop.act };
       return sublayer(h, ctx, { preLn, norm: this.finalNorm, key: k.ffn.output, inputKey: k.ffn.input, dropout: d.drop.out },
@@ -125,11 +125,13 @@ class BartStack extends Module {
     for (let i = 0; i < s.layers; i++) {
       const path = `model.${stack}.layers.${i}`;
       const names = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'out_proj' };
+      // post-LN (BART): each sublayer site names the LayerNorm the layer applies after it
+      const norm = (n: string) => (v.preLn ? undefined : `${path}.${n}`);
       const ls = layerSites({
         stack, layer: i, path, hidden: d.hidden, heads: s.heads, headDim: d.hidden / s.heads, intermediate: s.ffn,
-        selfAttn: { path: `${path}.self_attn`, names },
-        crossAttn: stack === 'decoder' ? { path: `${path}.encoder_attn`, names } : undefined,
-        ffn: { path: `${path}.ffn`, up: `${path}.fc1`, down: `${path}.fc2` },
+        selfAttn: { path: `${path}.self_attn`, names, norm: norm('self_attn_layer_norm') },
+        crossAttn: stack === 'decoder' ? { path: `${path}.encoder_attn`, names, norm: norm('encoder_attn_layer_norm') } : undefined,
+        ffn: { path: `${path}.ffn`, up: `${path}.fc1`, down: `${path}.fc2`, norm: norm('final_layer_norm') },
       });
       sites.push(...ls.infos);
       this.layers.push(new BartLayer(d, s, stack === 'decoder', v.preLn, ls.keys));
@@ -213,10 +215,10 @@ export function buildBartLike(config: Record<string, unknown>, opts: TaskOptions
   const decParts = decoder.parts(d, 'decoder', shared);
   const lmHead = new Linear(d.hidden, d.vocab, { bias: false, tags: ['lm_head'] });
 
-  function forward(inputs: ModelInputs, ctx: ForwardContext, req: { hiddenStates?: boolean } = {}): ModelOutputs {
+  function forward(inputs: ModelInputs, ctx: ForwardContext, req: ForwardRequest = {}): ModelOutputs {
     const collect = req.hiddenStates ?? false;
     if (lm) {
-      const { enc, dec } = encodeDecode(encParts, decParts, inputs, ctx, collect);
+      const { enc, dec } = encodeDecode(encParts, decParts, inputs, ctx, collect, req.cache);
       const logits = tf.add(lmHead.forwardWith(dec.last, shared.weight.value, null), (root as LmRoot).finalLogitsBias.value);
       return seq2seqOutputs(enc, dec, logits, collect);
     }

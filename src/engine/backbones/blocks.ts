@@ -1,10 +1,11 @@
 // Forward-pass blocks GPT-2, BART, mBART and T5 share: a residual sublayer in its pre-LN or
 // post-LN arrangement with its unified-view sites, the plain (or gated) two-projection FFN, and
-// learned absolute positions.
+// learned absolute positions (a range of rows, or each row's own positions).
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardContext } from '../nn/context.js';
 import type { Linear } from '../nn/linear.js';
 import type { Embedding } from '../nn/embedding.js';
+import type { TokenPositions } from '../nn/attention.js';
 import type { Activation } from '../nn/activations.js';
 import type { FfnSiteKeys } from './sites.js';
 import type { ModelDims } from './types.js';
@@ -64,6 +65,16 @@ export function learnedPositions(table: Embedding, start: number, length: number
     });
   }
   return tf.expandDims(tf.slice(table.weight.value, [start, 0], [length, -1]), 0) as tf.Tensor3D;
+}
+
+/** The rows of a learned position table at each row's own positions: [B, T, D]. */
+export function learnedPositionsAt(table: Embedding, positions: TokenPositions, limitKey: string): tf.Tensor3D {
+  if (positions.limit > table.num) {
+    throw new PeftError('DATA', `position ${positions.limit - 1} exceeds the ${table.num} learned positions`, {
+      hint: `this backbone's ${limitKey} limits the length: generate fewer tokens or use a shorter prompt`,
+    });
+  }
+  return tf.gather(table.weight.value, positions.ids) as tf.Tensor3D;
 }
 
 /** The normalised dimensions alone (families keep extra fields beside them; reports print these). */

@@ -167,10 +167,12 @@ export function buildEncoder(tree: Tree, spec: EncoderSpec): { layers: EncoderLa
     const at = attentionSites({
       path: `${path}.${n.attn}`, names: { q: n.q, k: n.k, v: n.v, o: n.o }, outPath: `${path}.${n.o}`, kind: 'self_attn',
       stack: 'model', layer: i, hidden: spec.hidden, heads: spec.heads, kvHeads: spec.heads, headDim,
+      norm: spec.norm === 'post' ? `${path}.${n.attnNorm}` : undefined,
     });
     const ff = ffnSites({
       path: `${path}.ffn`, up: `${path}.${n.up}`, down: `${path}.${n.down}`,
       stack: 'model', layer: i, hidden: spec.hidden, intermediate: spec.intermediate,
+      norm: spec.norm === 'post' ? `${path}.${n.ffnNorm}` : undefined,
     });
     const block = blockSite(path, 'model', i, spec.hidden);
     sites.push(...at.infos, ...ff.infos, block);

@@ -8,14 +8,14 @@ import { Container, Module, ModuleList } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/norm.js';
-import { Attention, additiveMask } from '../nn/attention.js';
+import { Attention, additiveMask, type AttentionCache } from '../nn/attention.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
 import { attentionSites, ffnSites, blockSite, embeddingSites, type AttentionSiteKeys, type FfnSiteKeys } from './sites.js';
-import { embeddingSite, defaultMask, pool } from './common.js';
-import { sublayer, ffn, learnedPositions, pickDims } from './blocks.js';
+import { embeddingSite, defaultMask, pool, selfKeyMask, tokenPositions } from './common.js';
+import { sublayer, ffn, learnedPositions, learnedPositionsAt, pickDims } from './blocks.js';
 import { ConfigReader } from './config.js';
-import type { Family, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
+import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 
 interface Gpt2Dims extends ModelDims {
@@ -48,11 +48,11 @@ class Gpt2Attention extends Module {
     );
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, k: Gpt2Keys): tf.Tensor {
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, k: Gpt2Keys, cache?: AttentionCache): tf.Tensor {
     const D = x.shape[2];
     const qkv = ctx.linear(k.qkv, x, this.cAttn);
     const part = (key: string, i: number) => ctx.site(key, x, () => tf.slice(qkv, [0, 0, i * D], [-1, -1, D]));
-    return this.core.attend(part(k.attn.query, 0), part(k.attn.key, 1), part(k.attn.value, 2), mask, ctx, k.attn);
+    return this.core.attend(part(k.attn.query, 0), part(k.attn.key, 1), part(k.attn.value, 2), mask, ctx, k.attn, { cache });
   }
 }
 
@@ -79,12 +79,12 @@ class Gpt2Block extends Module {
     this.mlp = this.module('mlp', new Gpt2Mlp(d.hidden, d.intermediate));
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext): tf.Tensor3D {
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, cache?: AttentionCache): tf.Tensor3D {
     const k = this.keys;
     const mlp = { up: this.mlp.cFc, down: this.mlp.cProj, act: this.d.act, actDropout: 0 };
     return ctx.site(k.block, x, (x) => {
       const h = sublayer(x as tf.Tensor3D, ctx, { preLn: true, norm: this.ln1, key: k.attn.output, dropout: this.d.drop.resid },
-        (n) => this.attn.forward(n as tf.Tensor3D, mask, ctx, k));
+        (n) => this.attn.forward(n as tf.Tensor3D, mask, ctx, k, cache));
       return sublayer(h, ctx, { preLn: true, norm: this.ln2, key: k.ffn.output, inputKey: k.ffn.input, dropout: this.d.drop.resid },
         (n) => ffn(n, ctx, k.ffn, mlp));
     }) as tf.Tensor3D;
@@ -173,19 +173,26 @@ function buildGpt2(config: Record<string, unknown>, opts: TaskOptions): TaskMode
   root.nameTree();
   const pooling = opts.pooling ?? 'last';
 
-  function forward(inputs: ModelInputs, ctx: ForwardContext, req: { hiddenStates?: boolean } = {}): ModelOutputs {
+  function forward(inputs: ModelInputs, ctx: ForwardContext, req: ForwardRequest = {}): ModelOutputs {
     const ids = inputs.inputIds!;
     const B = ids.shape[0];
-    const emb = embeddingSite(ctx, 'transformer.embeddings.input', wte.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask));
+    const cache = req.cache;
+    const past = cache?.length ?? 0;
+    const emb = embeddingSite(ctx, 'transformer.embeddings.input', wte.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask), past === 0);
     const T = emb.embeds.shape[1];
-    const withPos = tf.add(emb.embeds, learnedPositions(wpe, ctx.positionOffset, T, 'n_positions'));
+    const positions = tokenPositions(inputs.positionIds, emb.prepended, cache, ctx.positionOffset);
+    const pos = positions
+      ? learnedPositionsAt(wpe, positions, 'n_positions')
+      : learnedPositions(wpe, ctx.positionOffset + past, T, 'n_positions');
+    const withPos = tf.add(emb.embeds, pos);
     let x = ctx.site('transformer.embeddings.output', ctx.dropout(withPos, d.drop.embd), (e) => e) as tf.Tensor3D;
-    const mask4 = additiveMask(emb.mask, B, T, T, true);
+    const mask4 = additiveMask(selfKeyMask(cache, emb.mask), B, T, past + T, true);
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];
     for (const block of blocks) {
-      x = block.forward(x, mask4, ctx);
+      x = block.forward(x, mask4, ctx, cache?.attention(block.keys.attn.heads, false));
       if (req.hiddenStates) hiddenStates.push(x);
     }
+    cache?.record({ keyMask: emb.mask, prepended: emb.prepended });
     x = lnF.forward(x) as tf.Tensor3D;
     if (req.hiddenStates) hiddenStates[hiddenStates.length - 1] = x;
     let logits: tf.Tensor;

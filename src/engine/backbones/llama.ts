@@ -7,13 +7,13 @@ import { Linear } from '../nn/linear.js';
 import { Embedding } from '../nn/embedding.js';
 import { RMSNorm } from '../nn/norm.js';
 import { Rotary } from '../nn/rotary.js';
-import { Attention, additiveMask } from '../nn/attention.js';
+import { Attention, additiveMask, type AttendOptions } from '../nn/attention.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
 import { attentionSites, ffnSites, blockSite, embeddingSites, type AttentionSiteKeys, type FfnSiteKeys } from './sites.js';
-import { embeddingSite, defaultMask, pool } from './common.js';
+import { embeddingSite, defaultMask, pool, selfKeyMask, tokenPositions } from './common.js';
 import { ConfigReader } from './config.js';
-import type { Family, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
+import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 
 class LlamaMlp extends Module {
@@ -58,13 +58,14 @@ class LlamaLayer extends Module {
     this.postNorm = this.module('post_attention_layernorm', new RMSNorm(dims.hidden, eps));
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, rotary: Rotary, offset: number): tf.Tensor3D {
+  /** `attend`: rotary and the positions of x's tokens, and the layer's cache slot when generating. */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, attend: AttendOptions): tf.Tensor3D {
     const a = this.attnKeys;
     const f = this.ffnKeys;
     return ctx.site(this.blockKey, x, (x) => {
       const h = this.inNorm.forward(x) as tf.Tensor3D;
       const attnOut = ctx.site(a.output, h, (h) =>
-        this.attn.forward(h as tf.Tensor3D, h as tf.Tensor3D, mask, ctx, a, { rotary, positionOffset: offset }));
+        this.attn.forward(h as tf.Tensor3D, h as tf.Tensor3D, mask, ctx, a, attend));
       const x1 = tf.add(x, attnOut);
       const h2 = ctx.site(f.input, this.postNorm.forward(x1), (h) => h);
       const ffnOut = ctx.site(f.output, h2, (h) => this.mlp.forward(h, ctx, f));
@@ -145,20 +146,25 @@ function buildLlama(config: Record<string, unknown>, opts: TaskOptions): TaskMod
   root.nameTree();
   const pooling = opts.pooling ?? 'last';
 
-  function forward(inputs: ModelInputs, ctx: ForwardContext, req: { hiddenStates?: boolean } = {}): ModelOutputs {
+  function forward(inputs: ModelInputs, ctx: ForwardContext, req: ForwardRequest = {}): ModelOutputs {
     const ids = inputs.inputIds!;
     const B = ids.shape[0];
-    const inp = embeddingSite(ctx, 'model.embeddings.input', embed.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask));
+    const cache = req.cache;
+    const past = cache?.length ?? 0;
+    const inp = embeddingSite(ctx, 'model.embeddings.input', embed.forward(ids) as tf.Tensor3D, defaultMask(ids, inputs.attentionMask), past === 0);
     // LLaMA's embedding module is the lookup alone: what goes after it (embeddings.output) sees the same sequence
-    const emb = embeddingSite(ctx, 'model.embeddings.output', inp.embeds, inp.mask);
+    const emb = embeddingSite(ctx, 'model.embeddings.output', inp.embeds, inp.mask, past === 0);
     let x = emb.embeds;
     const T = x.shape[1];
-    const mask4 = additiveMask(emb.mask, B, T, T, true);
+    const mask4 = additiveMask(selfKeyMask(cache, emb.mask), B, T, past + T, true);
+    const positions = tokenPositions(inputs.positionIds, inp.prepended + emb.prepended, cache, ctx.positionOffset) ?? undefined;
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];
     for (const layer of layers) {
-      x = layer.forward(x, mask4, ctx, rotary, ctx.positionOffset);
+      const slot = cache?.attention(layer.attnKeys.heads, false);
+      x = layer.forward(x, mask4, ctx, { rotary, positionOffset: ctx.positionOffset + past, positions, cache: slot });
       if (req.hiddenStates) hiddenStates.push(x);
     }
+    cache?.record({ keyMask: emb.mask, prepended: inp.prepended + emb.prepended });
     x = norm.forward(x) as tf.Tensor3D;
     if (req.hiddenStates) hiddenStates[hiddenStates.length - 1] = x;
     let logits: tf.Tensor;

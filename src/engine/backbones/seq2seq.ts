@@ -1,13 +1,14 @@
 // What the encoder-decoder families (BART, mBART, T5) share: the sites of a layer in either stack,
 // running a stack from token ids to its last hidden state (embedding sites, masks, layers, final
-// norm, hidden states), the encoder-then-decoder pass, the decoder-input shift of sequence
-// classification, and pooling at the last eos token.
+// norm, hidden states), the encoder-then-decoder pass (in generation: the encoder once, the
+// decoder continuing its KV cache), the decoder-input shift of sequence classification, and
+// pooling at the last eos token.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardContext } from '../nn/context.js';
 import { additiveMask } from '../nn/attention.js';
 import { attentionSites, ffnSites, blockSite, type AttentionSiteKeys, type FfnSiteKeys } from './sites.js';
-import { embeddingSite, defaultMask, pickPositions } from './common.js';
-import type { ModelInputs, ModelOutputs, SiteInfo } from './types.js';
+import { embeddingSite, defaultMask, pickPositions, selfKeyMask } from './common.js';
+import type { ForwardCache, ModelInputs, ModelOutputs, SiteInfo } from './types.js';
 import { PeftError } from '../../errors.js';
 
 export type Stack = 'encoder' | 'decoder';
@@ -18,11 +19,12 @@ export interface LayerSiteSpec {
   layer: number;
   /** Path of the layer module (`model.decoder.layers.0`, `decoder.block.0`). */
   path: string;
-  selfAttn: { path: string; names: ProjNames };
+  /** `norm`: post-LN families name the sublayer's LayerNorm (SiteInfo.norm). */
+  selfAttn: { path: string; names: ProjNames; norm?: string };
   /** Decoder layers: the cross-attention over the encoder output. */
-  crossAttn?: { path: string; names: ProjNames };
+  crossAttn?: { path: string; names: ProjNames; norm?: string };
   /** `path` names the FFN's non-linear sites; up/down/gate are full projection paths. */
-  ffn: { path: string; up: string; down: string; gate?: string };
+  ffn: { path: string; up: string; down: string; gate?: string; norm?: string };
   hidden: number;
   heads: number;
   headDim: number;
@@ -57,6 +59,8 @@ export interface LayerEnv {
   /** Decoder layers: the encoder output and the cross-attention mask [B, 1, T, S]. */
   encoder?: tf.Tensor3D;
   crossMask?: tf.Tensor4D;
+  /** Generation: the decoder's KV cache (layers take their attentions' slots from it). */
+  cache?: ForwardCache;
 }
 
 export interface Seq2SeqLayer {
@@ -75,8 +79,11 @@ export interface StackParts {
   layers: Seq2SeqLayer[];
   /** The stack's final norm (mBART's layer_norm, T5's final_layer_norm and dropout), if any. */
   finalNorm: ((x: tf.Tensor, ctx: ForwardContext) => tf.Tensor) | null;
-  /** T5: the self-attention bias for a sequence of length T (as a function of the prefix length). */
-  selfBias?(T: number): (prefix: number) => tf.Tensor;
+  /**
+   * T5: the self-attention bias for T queries after `past` cached positions (as a function of the
+   * prefix length).
+   */
+  selfBias?(T: number, past: number): (prefix: number) => tf.Tensor;
 }
 
 export interface StackOutput {
@@ -86,20 +93,24 @@ export interface StackOutput {
   mask: tf.Tensor2D;
 }
 
+/** Runs one stack; with `cache` (the decoder in generation) it continues the positions the cache holds. */
 export function runStack(
   parts: StackParts, ids: tf.Tensor2D, mask: tf.Tensor2D, ctx: ForwardContext,
-  opts: { collect: boolean; offset: number; encoder?: StackOutput },
+  opts: { collect: boolean; offset: number; encoder?: StackOutput; cache?: ForwardCache },
 ): StackOutput {
   const B = ids.shape[0];
-  const emb = embeddingSite(ctx, `${parts.embedPath}.input`, parts.tokens(ids), mask);
-  let x = ctx.site(`${parts.embedPath}.output`, parts.finish(emb.embeds, ctx, opts.offset), (e) => e) as tf.Tensor3D;
+  const cache = opts.cache;
+  const past = cache?.length ?? 0;
+  const emb = embeddingSite(ctx, `${parts.embedPath}.input`, parts.tokens(ids), mask, past === 0);
+  let x = ctx.site(`${parts.embedPath}.output`, parts.finish(emb.embeds, ctx, opts.offset + past), (e) => e) as tf.Tensor3D;
   const T = x.shape[1];
   const enc = opts.encoder;
   const env: LayerEnv = {
-    selfMask: additiveMask(emb.mask, B, T, T, parts.stack === 'decoder'),
-    selfBias: parts.selfBias?.(T),
+    selfMask: additiveMask(selfKeyMask(cache, emb.mask), B, T, past + T, parts.stack === 'decoder'),
+    selfBias: parts.selfBias?.(T, past),
     encoder: enc?.last,
     crossMask: enc ? additiveMask(enc.mask, B, T, enc.last.shape[1], false) : undefined,
+    cache,
   };
   const states: tf.Tensor3D[] = opts.collect ? [x] : [];
   for (const layer of parts.layers) {
@@ -110,25 +121,31 @@ export function runStack(
     x = parts.finalNorm(x, ctx) as tf.Tensor3D;
     if (opts.collect) states[states.length - 1] = x;
   }
+  cache?.record({ keyMask: emb.mask, prepended: emb.prepended });
   return { last: x, states, mask: emb.mask };
 }
 
 /**
  * The encoder on inputIds/attentionMask, then the decoder on decoderInputIds (causal; with
  * decoderAttentionMask when given). Python peft's prefix tuning shifts decoder positions only.
+ * With a cache (generation) the encoder runs on the first pass only; later passes reuse its output.
  */
 export function encodeDecode(
-  encoder: StackParts, decoder: StackParts, inputs: ModelInputs, ctx: ForwardContext, collect: boolean,
+  encoder: StackParts, decoder: StackParts, inputs: ModelInputs, ctx: ForwardContext, collect: boolean, cache?: ForwardCache,
 ): { enc: StackOutput; dec: StackOutput } {
   const ids = inputs.inputIds;
   const dIds = inputs.decoderInputIds;
-  if (!ids || !dIds) {
+  const held = cache?.encoder ?? null;
+  if ((!ids && !held) || !dIds) {
     throw new PeftError('DATA', 'an encoder-decoder model needs input ids and decoder input ids', {
       hint: 'seq2seq batches carry the source text and the target shifted right',
     });
   }
-  const enc = runStack(encoder, ids, defaultMask(ids, inputs.attentionMask), ctx, { collect, offset: 0 });
-  const dec = runStack(decoder, dIds, defaultMask(dIds, inputs.decoderAttentionMask), ctx, { collect, offset: ctx.positionOffset, encoder: enc });
+  const enc: StackOutput = held
+    ? { last: held.last, states: [], mask: held.mask }
+    : runStack(encoder, ids!, defaultMask(ids!, inputs.attentionMask), ctx, { collect, offset: 0 });
+  if (cache && !held) cache.keepEncoder({ last: enc.last, mask: enc.mask });
+  const dec = runStack(decoder, dIds, defaultMask(dIds, inputs.decoderAttentionMask), ctx, { collect, offset: ctx.positionOffset, encoder: enc, cache });
   return { enc, dec };
 }
 

@@ -22,6 +22,8 @@ export interface AttentionSiteSpec {
   headDim: number;
   /** Where the output projection lives when it is not under `path` (BERT's attention.output.dense). */
   outPath?: string;
+  /** Post-LN: path of the LayerNorm applied to x + h after the sublayer (SiteInfo.norm). */
+  norm?: string;
 }
 
 export interface AttentionSiteKeys extends AttentionSites {
@@ -52,7 +54,10 @@ export function attentionSites(s: AttentionSiteSpec): { keys: AttentionSiteKeys;
       heads: { num: s.heads, kv: s.kvHeads, dim: s.headDim },
     },
     { ...base, path: keys.outProj, position: `${p}.out_proj`, kind: 'linear', inDim: inner, outDim: s.hidden },
-    { ...base, path: keys.output, position: `${p}.output`, kind: 'sublayer', inDim: s.hidden, outDim: s.hidden },
+    {
+      ...base, path: keys.output, position: `${p}.output`, kind: 'sublayer', inDim: s.hidden, outDim: s.hidden,
+      ...(s.norm ? { norm: s.norm } : {}),
+    },
   ];
   return { keys, infos };
 }
@@ -68,6 +73,8 @@ export interface FfnSiteSpec {
   layer: number;
   hidden: number;
   intermediate: number;
+  /** Post-LN: path of the LayerNorm applied to x + h after the FFN (SiteInfo.norm). */
+  norm?: string;
 }
 
 export interface FfnSiteKeys {
@@ -99,7 +106,7 @@ export function ffnSites(s: FfnSiteSpec): { keys: FfnSiteKeys; infos: SiteInfo[]
   infos.push(
     { ...base, path: keys.intermediate, position: 'ffn.intermediate', kind: 'activation', inDim: d, outDim: m },
     { ...base, path: keys.down, position: 'ffn.down_proj', kind: 'linear', inDim: m, outDim: d },
-    { ...base, path: keys.output, position: 'ffn.output', kind: 'sublayer', inDim: d, outDim: d },
+    { ...base, path: keys.output, position: 'ffn.output', kind: 'sublayer', inDim: d, outDim: d, ...(s.norm ? { norm: s.norm } : {}) },
   );
   return { keys, infos };
 }

@@ -17,7 +17,7 @@ import { sublayer, ffn, pickDims, type FfnParts } from './blocks.js';
 import { layerSites, encodeDecode, seq2seqOutputs, type LayerEnv, type LayerKeys, type Seq2SeqLayer, type Stack, type StackParts } from './seq2seq.js';
 import { relativeBias } from './t5-relative.js';
 import { ConfigReader } from './config.js';
-import type { Family, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
+import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 
 interface T5Dims extends ModelDims {
@@ -104,12 +104,14 @@ class T5Block extends Module implements Seq2SeqLayer {
     const dropout = this.d.dropout;
     return ctx.site(k.block, x, (x) => {
       let h = sublayer(x as tf.Tensor3D, ctx, { preLn: true, norm: this.self.norm, key: k.self.output, dropout },
-        (n) => this.self.inner.forward(n as tf.Tensor3D, n as tf.Tensor3D, env.selfMask, ctx, k.self, { scoreBias: env.selfBias }));
+        (n) => this.self.inner.forward(n as tf.Tensor3D, n as tf.Tensor3D, env.selfMask, ctx, k.self, {
+          scoreBias: env.selfBias, cache: env.cache?.attention(k.self.heads, false),
+        }));
       if (this.cross && k.cross) {
         const cross = this.cross.inner;
         const ck = k.cross;
         h = sublayer(h, ctx, { preLn: true, norm: this.cross.norm, key: ck.output, dropout },
-          (n) => cross.forward(n as tf.Tensor3D, env.encoder!, env.crossMask!, ctx, ck));
+          (n) => cross.forward(n as tf.Tensor3D, env.encoder!, env.crossMask!, ctx, ck, { cache: env.cache?.attention(ck.heads, true) }));
       }
       return sublayer(h, ctx, { preLn: true, norm: this.ff.norm, key: k.ffn.output, inputKey: k.ffn.input, dropout },
         (n) => ffn(n, ctx, k.ffn, this.ff.inner.parts));
@@ -153,11 +155,11 @@ class T5Stack extends Module {
       layers: this.blocks,
       finalNorm: (x, ctx) => ctx.dropout(this.norm.forward(x), d.dropout),
       selfBias: table
-        ? (T) => {
+        ? (T, past) => {
           const memo = new Map<number, tf.Tensor>();
           return (p) => {
             let b = memo.get(p);
-            if (!b) memo.set(p, (b = relativeBias(table.weight.value, p, T, p + T, this.stack === 'encoder', d.buckets, d.maxDistance)));
+            if (!b) memo.set(p, (b = relativeBias(table.weight.value, p + past, T, p + past + T, this.stack === 'encoder', d.buckets, d.maxDistance)));
             return b;
           };
         }
@@ -185,9 +187,9 @@ function buildT5(config: Record<string, unknown>, opts: TaskOptions): TaskModel 
   const encParts = encoder.parts(shared);
   const decParts = decoder.parts(shared);
 
-  function forward(inputs: ModelInputs, ctx: ForwardContext, req: { hiddenStates?: boolean } = {}): ModelOutputs {
+  function forward(inputs: ModelInputs, ctx: ForwardContext, req: ForwardRequest = {}): ModelOutputs {
     const collect = req.hiddenStates ?? false;
-    const { enc, dec } = encodeDecode(encParts, decParts, inputs, ctx, collect);
+    const { enc, dec } = encodeDecode(encParts, decParts, inputs, ctx, collect, req.cache);
     const logits = d.tied
       ? lmHead.forwardWith(tf.mul(dec.last, 1 / Math.sqrt(d.hidden)), shared.weight.value, null)
       : lmHead.forward(dec.last);

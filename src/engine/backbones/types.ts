@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
+import type { AttentionCache } from '../nn/attention.js';
 import type { TaskType } from '../../recipes/types.js';
 
 export type SiteKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation';
@@ -25,6 +26,11 @@ export interface SiteInfo {
   outDim: number;
   /** Attention geometry at `heads` sites. */
   heads?: { num: number; kv: number; dim: number };
+  /**
+   * Post-LN sublayer sites (`*.output` of BERT, BART, …): path of the sublayer's own LayerNorm,
+   * which the layer applies to x + h right after this site. Absent where the family is pre-LN.
+   */
+  norm?: string;
 }
 
 export interface ModelInputs {
@@ -34,6 +40,12 @@ export interface ModelInputs {
   pixelValues?: tf.Tensor4D;
   decoderInputIds?: tf.Tensor2D;
   decoderAttentionMask?: tf.Tensor2D;
+  /**
+   * Positions of the input tokens [B, T] (transformers' position_ids; LLaMA and GPT-2): for
+   * left-padded generation, the attention mask's cumulative sum − 1. Prompt vectors prepended by
+   * prompt tuning take positions 0 … p − 1 and these shift by p. Default: 0 … T − 1 (after the cache).
+   */
+  positionIds?: tf.Tensor2D;
 }
 
 export interface ModelOutputs {
@@ -54,6 +66,30 @@ export interface ModelOutputs {
 
 export interface ForwardRequest {
   hiddenStates?: boolean;
+  /**
+   * Generation with a KV cache: this pass continues the positions the cache holds. Its
+   * attentionMask / decoderAttentionMask cover the new tokens only; the cache keeps the key mask
+   * of earlier ones. Prompt vectors are prepended on the first pass only.
+   */
+  cache?: ForwardCache;
+}
+
+/** What a pass reads from and adds to when it continues earlier passes (causal LMs, decoders). */
+export interface ForwardCache {
+  /** Positions the self-attentions already hold (prompt vectors included); 0 before the first pass. */
+  readonly length: number;
+  /** Prompt vectors the first pass prepended (positions of later tokens count them). */
+  readonly prepended: number;
+  /** Key mask of the held positions [B, length] (null before the first pass). */
+  readonly keyMask: tf.Tensor2D | null;
+  /** Encoder-decoders: the encoder's output and key mask, kept from the first pass. */
+  readonly encoder: { last: tf.Tensor3D; mask: tf.Tensor2D } | null;
+  /** The slot of the attention whose heads site is `key`; `fixed` for cross-attention. */
+  attention(key: string, fixed: boolean): AttentionCache;
+  /** The backbone reports the pass it ran: the new positions' key mask and the prompt vectors prepended. */
+  record(step: { keyMask: tf.Tensor2D; prepended: number }): void;
+  /** The backbone hands over the encoder output of the first pass. */
+  keepEncoder(encoder: { last: tf.Tensor3D; mask: tf.Tensor2D }): void;
 }
 
 /** Normalised dimensions every family reports (for inspect, methods and sizes). */

@@ -7,7 +7,9 @@
 // limited to relative imports made from inside tfjs-core's dist folder, adds the `.js`; then
 // dist/register_all_gradients.js loads and fills the global gradient registry that the Node
 // bundle reads. (That second copy of the ops shares the Node bundle's engine, which tfjs keeps
-// on the global object.)
+// on the global object.) The chained-op methods (`t.reshape(…)`, `t.mul(…)`), which some of
+// these gradients call (Prod, GatherV2) and which the Node bundle also lacks, are registered
+// the same way, on the one global Tensor class.
 import { register } from 'node:module';
 import { getGradient } from '@tensorflow/tfjs-core';
 
@@ -26,14 +28,16 @@ export async function resolve(specifier, context, next) {
 
 let loading: Promise<void> | null = null;
 
-/** Registers every gradient of tfjs-core (idempotent; ~0.5 s the first time). */
+/** Registers every gradient of tfjs-core and the chained-op methods (idempotent; ~0.5 s once). */
 export function ensureGradients(): Promise<void> {
   if (!loading) {
     loading = (async () => {
       if (getGradient('Multiply') != null) return; // already registered (e.g. by @tensorflow/tfjs)
       register(`data:text/javascript,${encodeURIComponent(HOOK)}`);
-      const spec: string = '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-      await import(spec);
+      for (const file of ['register_all_gradients.js', 'public/chained_ops/register_all_chained_ops.js']) {
+        const spec: string = `@tensorflow/tfjs-core/dist/${file}`;
+        await import(spec);
+      }
       if (getGradient('Multiply') == null) throw new Error('tfjs-core gradients did not register');
     })();
   }

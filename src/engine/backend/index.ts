@@ -24,7 +24,8 @@ import { ensureGradients } from './gradients.js';
 
 export { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
 export { ensureGradients } from './gradients.js';
-export { profileKernels, formatProfile, type KernelTime } from './profile.js';
+export { profileKernels, formatProfile, type KernelTime, type ProfileClock } from './profile.js';
+export { gelu, layerNorm } from './fused/index.js';
 
 /** A backend that prepared: its tfjs registry name, live thread count and a detail line. */
 interface Prepared {

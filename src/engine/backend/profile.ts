@@ -12,7 +12,24 @@ export interface KernelTime {
   ms: number;
 }
 
-export async function profileKernels(fn: () => unknown | Promise<unknown>, backendName = tf.getBackend()): Promise<KernelTime[]> {
+/** 'wall' (default) or 'cpu': process CPU time (all threads), robust to other processes
+ * competing for the cores when the backend runs on one thread. */
+export type ProfileClock = 'wall' | 'cpu';
+
+function clock(kind: ProfileClock): () => number {
+  if (kind === 'wall') return () => performance.now();
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+}
+
+export async function profileKernels(
+  fn: () => unknown | Promise<unknown>,
+  backendName = tf.getBackend(),
+  clockKind: ProfileClock = 'wall',
+): Promise<KernelTime[]> {
+  const now = clock(clockKind);
   const configs = tf.getKernelsForBackend(backendName);
   const stats = new Map<string, KernelTime>();
   let depth = 0;
@@ -24,13 +41,13 @@ export async function profileKernels(fn: () => unknown | Promise<unknown>, backe
       // Only the outermost kernel counts (kernels calling kernels through the registry).
       const outer = depth === 0;
       depth++;
-      const t0 = outer ? performance.now() : 0;
+      const t0 = outer ? now() : 0;
       try {
         return original(args);
       } finally {
         depth--;
         if (outer) {
-          entry.ms += performance.now() - t0;
+          entry.ms += now() - t0;
           entry.calls++;
         }
       }

@@ -46,6 +46,6 @@ export async function prepareWasm(): Promise<WasmLoaded> {
         return 1;
       }
     },
-    detail: `${simd ? 'SIMD' : 'no SIMD'}; ${added} kernels added by peft`,
+    detail: `${simd ? 'SIMD' : 'no SIMD'}; ${added} kernels added or fixed by peft`,
   };
 }

@@ -1,20 +1,28 @@
 // Examples → batches, in a seeded order. The order of epoch e is a permutation drawn from
 // (seed, e) alone, so a data cursor {epoch, index} is all a checkpoint needs to resume exactly.
+// Padding is per batch (to the longest row), on the tokenizer's side.
 import { Rng } from './rng.js';
 import { PeftError } from '../../errors.js';
+import { ArrayExampleSet, type ExampleSet } from './token-store.js';
+import { IGNORE_INDEX } from './encode.js';
 
 /** One training/eval example, already tokenised. */
 export interface TokenExample {
+  /** Input ids (special tokens included); empty for image examples. */
   ids: Int32Array;
-  /** Per-token labels (causal LM: the ids themselves; token-cls), or none. */
+  /** Per-token labels aligned with `ids` (causal LM: the ids themselves; token-cls: -100 off first sub-tokens). */
   tokenLabels?: Int32Array;
   /** Sequence label (class id, or a float target for regression). */
   label?: number;
   typeIds?: Int32Array;
-  /** seq2seq target ids. */
+  /** seq2seq: target ids (the labels; EOS included). */
   target?: Int32Array;
-  /** image-cls pixels [C·H·W]. */
+  /** seq2seq: decoder inputs, the target shifted right by the model's own rule. */
+  decoderIds?: Int32Array;
+  /** image-cls: pixels [C·H·W], normalised as the model's image processor does. */
   pixels?: Float32Array;
+  /** Where the example came from (`file:line`), when kept. */
+  where?: string;
 }
 
 export interface Batch {
@@ -27,8 +35,24 @@ export interface Batch {
   tokenLabels?: Int32Array;
   /** [B] class ids or regression targets. */
   labels?: Float32Array;
-  /** Real (non-pad) tokens in the batch. */
+  /** seq2seq: target length S, labels [B·S] (-100 at padding) and decoder inputs [B·S]. */
+  targetLen?: number;
+  targetLabels?: Int32Array;
+  decoderInputIds?: Int32Array;
+  /** image-cls: [B, C, H, W] pixels. */
+  pixelValues?: Float32Array;
+  pixelShape?: [number, number, number];
+  /** Real (non-pad) tokens in the batch (target tokens for seq2seq, examples for images). */
   tokens: number;
+  /** Places of the examples, when the set kept them. */
+  wheres?: string[];
+}
+
+export interface CollateOptions {
+  padId: number;
+  padSide?: 'left' | 'right';
+  /** Image examples: [C, H, W]. */
+  pixelShape?: [number, number, number];
 }
 
 export interface DataCursor {
@@ -37,45 +61,76 @@ export interface DataCursor {
   index: number;
 }
 
-export function collate(examples: TokenExample[], padId: number, padSide: 'left' | 'right' = 'right'): Batch {
+function padded(rows: (Int32Array | undefined)[], T: number, fill: number, side: 'left' | 'right'): Int32Array {
+  const out = new Int32Array(rows.length * T).fill(fill);
+  rows.forEach((r, b) => {
+    if (r) out.set(r, b * T + (side === 'left' ? T - r.length : 0));
+  });
+  return out;
+}
+
+export function collate(examples: readonly TokenExample[], opts: CollateOptions | number, sideArg: 'left' | 'right' = 'right'): Batch {
+  const o: CollateOptions = typeof opts === 'number' ? { padId: opts, padSide: sideArg } : opts;
+  const side = o.padSide ?? 'right';
   const B = examples.length;
-  const T = Math.max(...examples.map((e) => e.ids.length));
-  const inputIds = new Int32Array(B * T).fill(padId);
+  const T = Math.max(0, ...examples.map((e) => e.ids.length));
+  const inputIds = padded(examples.map((e) => e.ids), T, o.padId, side);
   const attentionMask = new Float32Array(B * T);
-  const hasTokenLabels = examples.some((e) => e.tokenLabels);
-  const tokenLabels = hasTokenLabels ? new Int32Array(B * T).fill(-100) : undefined;
-  const hasTypes = examples.some((e) => e.typeIds);
-  const typeIds = hasTypes ? new Int32Array(B * T) : undefined;
-  const hasLabels = examples.some((e) => e.label !== undefined);
-  const labels = hasLabels ? new Float32Array(B) : undefined;
   let tokens = 0;
   examples.forEach((e, b) => {
-    const n = e.ids.length;
-    const off = b * T + (padSide === 'left' ? T - n : 0);
-    inputIds.set(e.ids, off);
-    attentionMask.fill(1, off, off + n);
-    if (tokenLabels && e.tokenLabels) tokenLabels.set(e.tokenLabels, off);
-    if (typeIds && e.typeIds) typeIds.set(e.typeIds, off);
-    if (labels) labels[b] = e.label ?? 0;
-    tokens += n;
+    const off = b * T + (side === 'left' ? T - e.ids.length : 0);
+    attentionMask.fill(1, off, off + e.ids.length);
+    tokens += e.ids.length;
   });
-  return { size: B, seqLen: T, inputIds, attentionMask, typeIds, tokenLabels, labels, tokens };
+  const batch: Batch = { size: B, seqLen: T, inputIds, attentionMask, tokens };
+  if (examples.some((e) => e.tokenLabels)) batch.tokenLabels = padded(examples.map((e) => e.tokenLabels), T, IGNORE_INDEX, side);
+  if (examples.some((e) => e.typeIds)) batch.typeIds = padded(examples.map((e) => e.typeIds), T, 0, side);
+  if (examples.some((e) => e.label !== undefined)) batch.labels = Float32Array.from(examples, (e) => e.label ?? 0);
+  if (examples.some((e) => e.target)) {
+    // decoder side: always right-padded (labels -100, decoder inputs the pad id), as transformers' collator
+    const S = Math.max(...examples.map((e) => e.target?.length ?? 0));
+    batch.targetLen = S;
+    batch.targetLabels = padded(examples.map((e) => e.target), S, IGNORE_INDEX, 'right');
+    batch.decoderInputIds = padded(examples.map((e) => e.decoderIds), S, o.padId, 'right');
+    batch.tokens = examples.reduce((n, e) => n + (e.target?.length ?? 0), 0);
+  }
+  if (examples.some((e) => e.pixels)) {
+    const shape = o.pixelShape;
+    if (!shape) throw new Error('collate: image examples need pixelShape');
+    const n = shape[0] * shape[1] * shape[2];
+    batch.pixelValues = new Float32Array(B * n);
+    examples.forEach((e, b) => batch.pixelValues!.set(e.pixels!, b * n));
+    batch.pixelShape = shape;
+    batch.tokens = B;
+  }
+  if (examples.some((e) => e.where !== undefined)) batch.wheres = examples.map((e) => e.where ?? '');
+  return batch;
 }
 
 export class Batcher {
+  private readonly collateOptions: CollateOptions;
+  readonly examples: ExampleSet;
+
   constructor(
-    readonly examples: TokenExample[],
+    examples: ExampleSet | readonly TokenExample[],
     readonly batchSize: number,
     readonly seed: number,
-    readonly padId: number,
+    padId: number | CollateOptions,
     readonly shuffle = true,
   ) {
-    if (examples.length === 0) throw new PeftError('DATA', 'the training split has no examples', { hint: 'check the data file and limit' });
+    this.examples = Array.isArray(examples) ? new ArrayExampleSet(examples) : (examples as ExampleSet);
+    if (this.examples.size === 0) throw new PeftError('DATA', 'the training split has no examples', { hint: 'check the data file and limit' });
+    this.collateOptions = typeof padId === 'number' ? { padId } : padId;
+  }
+
+  /** Examples in the set. */
+  get size(): number {
+    return this.examples.size;
   }
 
   /** Batches per epoch (the last, smaller batch included). */
   get batchesPerEpoch(): number {
-    return Math.ceil(this.examples.length / this.batchSize);
+    return Math.ceil(this.examples.size / this.batchSize);
   }
 
   private orders = new Map<number, Uint32Array>();
@@ -83,18 +138,23 @@ export class Batcher {
   order(epoch: number): Uint32Array {
     let o = this.orders.get(epoch);
     if (!o) {
-      o = this.shuffle ? Rng.fromSeed(this.seed, 1 + epoch).permutation(this.examples.length) : Uint32Array.from(this.examples.keys());
+      const n = this.examples.size;
+      o = this.shuffle ? Rng.fromSeed(this.seed, 1 + epoch).permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
       this.orders.clear();
       this.orders.set(epoch, o);
     }
     return o;
   }
 
+  private collect(indices: ArrayLike<number>): Batch {
+    return collate(Array.from(indices, (i) => this.examples.get(i)), this.collateOptions);
+  }
+
   /** The batch at the cursor, and the cursor after it (wrapping to the next epoch). */
   next(cursor: DataCursor): { batch: Batch; cursor: DataCursor } {
     const order = this.order(cursor.epoch);
-    const idx = Array.from(order.subarray(cursor.index, cursor.index + this.batchSize));
-    const batch = collate(idx.map((i) => this.examples[i]), this.padId);
+    const idx = order.subarray(cursor.index, cursor.index + this.batchSize);
+    const batch = this.collect(idx);
     let index = cursor.index + idx.length;
     let epoch = cursor.epoch;
     if (index >= order.length) {
@@ -105,9 +165,10 @@ export class Batcher {
   }
 
   /** Every batch in file order (evaluation). */
-  *sequential(): Iterable<Batch> {
-    for (let i = 0; i < this.examples.length; i += this.batchSize) {
-      yield collate(this.examples.slice(i, i + this.batchSize), this.padId);
+  *sequential(): Generator<Batch> {
+    const n = this.examples.size;
+    for (let i = 0; i < n; i += this.batchSize) {
+      yield this.collect(Array.from({ length: Math.min(this.batchSize, n - i) }, (_, k) => i + k));
     }
   }
 }

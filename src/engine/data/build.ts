@@ -1,49 +1,176 @@
-// The plan's data → tokenised examples per split, checked before any training compute.
-import type { Plan, DataSplitPlan } from '../../recipes/types.js';
+// The plan's data → batchers per split. Each split is streamed through an ExampleReader (rows →
+// examples, the bad-row policy applied), encoded for the task a group of rows at a time, and kept
+// in a TokenStore: a compact, pre-tokenised copy (4 bytes a token) that spills to an anonymous
+// temporary file past its memory budget. Tokenising once rather than every epoch costs one pass
+// and keeps exact, seeded global shuffles and a resumable cursor {epoch, index}; the source file is
+// never held as one string. Causal-LM texts are packed into blocks as they stream (lm-blocks.ts).
+import type { DataSplitPlan, Plan } from '../../recipes/types.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
-import { Batcher, type TokenExample } from './batches.js';
-import { tokenizeTextFile, toBlocks } from './lm-blocks.js';
 import { PeftError } from '../../errors.js';
+import { Batcher, type CollateOptions } from './batches.js';
+import { BlockPacker } from './lm-blocks.js';
+import { decoderShiftOf, ExampleEncoder, isEncodeProblem, type EncodeSpec } from './encode.js';
+import { imageSpec } from './images.js';
+import { ExampleReader } from './examples.js';
+import { resolveSplits } from './split.js';
+import { TokenStore, DEFAULT_STORE_BYTES } from './token-store.js';
+import type { BadRowReport, ScanResult, SourceOptions } from './types.js';
+
+export type SplitName = 'train' | 'validation' | 'test';
+
+export interface SplitStats {
+  examples: number;
+  tokens: number;
+  /** Bad rows skipped (data.on_error: skip). */
+  skipped: number;
+  bad?: BadRowReport;
+  /** The pre-tokenised copy outgrew memory and lives in a temporary file. */
+  onDisk?: boolean;
+}
 
 export interface BuiltData {
   train: Batcher;
   validation: Batcher | null;
+  test?: Batcher | null;
   /** What was read, for the run's summary. */
-  stats: Record<string, { examples: number; tokens: number }>;
+  stats: Record<string, SplitStats>;
 }
 
-async function lmSplit(split: DataSplitPlan, tok: TextTokenizer, blockSize: number, limit: number | null): Promise<{ examples: TokenExample[]; tokens: number }> {
-  if (split.format !== 'text') {
-    throw new PeftError('RECIPE', `causal-lm data in ${split.format} format is not supported yet`, { where: split.path, hint: 'use a plain-text file' });
-  }
-  const maxTokens = limit !== null ? (limit + 1) * blockSize : Infinity;
-  const ids = await tokenizeTextFile(split.path, tok, maxTokens);
-  const blocks = toBlocks(ids, blockSize, limit);
-  return { examples: blocks.map((b) => ({ ids: b })), tokens: ids.length };
+/** What the pipeline needs to know of the model (from its config.json). */
+export interface ModelInfo {
+  config: Record<string, unknown>;
+  /** The model directory (an image model's preprocessor_config.json). */
+  dir?: string;
 }
 
-export async function buildData(plan: Plan, tok: TextTokenizer | null): Promise<BuiltData> {
-  if (plan.task.type !== 'causal-lm') {
-    throw new PeftError('RECIPE', `task ${plan.task.type} needs the dataset pipeline, which is not available yet`, { where: 'task.type' });
+export interface BuildOptions {
+  model?: ModelInfo;
+  /** Scans from the pre-flight check: their row counts spare the readers a counting pass. */
+  scans?: Partial<Record<SplitName, ScanResult>>;
+  /** Memory budget of each split's pre-tokenised copy (default 512 MiB; env PEFT_DATA_MEMORY_MB). */
+  memoryBytes?: number;
+}
+
+export interface SplitOptions extends BuildOptions {
+  name: string;
+  batchSize: number;
+  shuffle: boolean;
+  /** A further cap on examples (eval.limit). */
+  limit?: number | null;
+  /** Keep each example's place (prediction). */
+  keepWhere?: boolean;
+  /** Rows need no labels (prediction). */
+  unlabelled?: boolean;
+}
+
+/** How plain-text files become rows for the task: paragraphs for language modelling. */
+export function sourceOptionsForTask(plan: Plan): SourceOptions {
+  return plan.task.type === 'causal-lm' || plan.task.type === 'seq2seq' ? { textUnit: 'paragraph' } : {};
+}
+
+function memoryBudget(opts: BuildOptions): number {
+  const env = Number(process.env.PEFT_DATA_MEMORY_MB);
+  if (opts.memoryBytes !== undefined) return opts.memoryBytes;
+  return Number.isFinite(env) && env > 0 ? env * 1024 * 1024 : DEFAULT_STORE_BYTES;
+}
+
+/** The encoder settings for the plan's task and model. */
+export function encodeSpecFor(plan: Plan, model: ModelInfo | undefined, extra: Partial<EncodeSpec> = {}): EncodeSpec {
+  const config = model?.config ?? {};
+  const spec: EncodeSpec = { task: plan.task.type, maxLength: plan.data.maxLength, typeIds: typeof config.type_vocab_size === 'number', ...extra };
+  if (plan.task.type === 'seq2seq') spec.decoder = decoderShiftOf(config);
+  if (plan.task.type === 'image-cls') {
+    if (!model) throw new Error('image-cls data needs the model config (image size, channels)');
+    spec.image = imageSpec(config, model.dir);
   }
-  if (!tok) throw new PeftError('RECIPE', 'causal-lm needs a tokenizer', { where: 'backbone.path' });
-  const stats: BuiltData['stats'] = {};
-  const pad = tok.padId ?? tok.eosId ?? 0;
-  const tr = await lmSplit(plan.data.train!, tok, plan.data.maxLength, plan.data.train!.limit);
-  if (tr.examples.length === 0) {
-    throw new PeftError('DATA', 'the training split is empty', { where: plan.data.train!.path, hint: 'the file holds no text' });
+  return spec;
+}
+
+/** Pad id and padding side for batches. */
+export function collateOptionsFor(plan: Plan, tok: TextTokenizer | null, model: ModelInfo | undefined): CollateOptions {
+  const cfgPad = model?.config.pad_token_id;
+  const padId = tok?.padId ?? (typeof cfgPad === 'number' ? cfgPad : null) ?? tok?.eosId ?? 0;
+  const out: CollateOptions = { padId, padSide: tok?.paddingSide ?? 'right' };
+  if (plan.task.type === 'image-cls') {
+    const s = imageSpec(model?.config ?? {}, model?.dir);
+    out.pixelShape = [s.channels, s.size, s.size];
   }
-  stats.train = { examples: tr.examples.length, tokens: tr.tokens };
-  const train = new Batcher(tr.examples, plan.training.batchSize, plan.seed, pad);
-  let validation: Batcher | null = null;
-  if (plan.data.validation) {
-    const limit = plan.data.validation.limit ?? plan.eval.limit;
-    const va = await lmSplit(plan.data.validation, tok, plan.data.maxLength, limit);
-    if (va.examples.length === 0) {
-      throw new PeftError('DATA', 'the validation split is empty', { where: plan.data.validation.path });
+  return out;
+}
+
+/** Reads, encodes and stores one split. */
+export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextTokenizer | null, opts: SplitOptions): Promise<{ batcher: Batcher; stats: SplitStats }> {
+  if (plan.task.type !== 'image-cls' && !tok) {
+    throw new PeftError('RECIPE', `task ${plan.task.type} needs a tokenizer`, { where: 'backbone.path', hint: 'the backbone directory ships no tokenizer' });
+  }
+  const task = plan.task.type;
+  const packing = task === 'causal-lm' && plan.data.packing;
+  const textFile = split.format === 'text';
+  const encoder = new ExampleEncoder(tok, encodeSpecFor(plan, opts.model, { keepWhere: opts.keepWhere, unlabelled: opts.unlabelled }));
+  // packing counts blocks, not rows, against the limit
+  const blockLimit = packing ? limitOf(split.limit, opts.limit) : null;
+  const reader = new ExampleReader(packing ? { ...split, limit: null } : split, {
+    name: opts.name,
+    task: plan.task,
+    columns: plan.data.columns,
+    onError: plan.data.onError,
+    seed: plan.seed,
+    withLabels: !opts.unlabelled,
+    limit: packing ? null : opts.limit,
+    totalRows: opts.scans?.[opts.name as SplitName]?.sourceRows,
+    source: sourceOptionsForTask(plan),
+  });
+  const store = new TokenStore(memoryBudget(opts), opts.keepWhere);
+  const packer = packing ? new BlockPacker(plan.data.maxLength, blockLimit) : null;
+  for await (const group of reader.batches()) {
+    if (packer) {
+      for (const ex of group) {
+        const text = textFile ? `${ex.text ?? ''}\n` : (ex.text ?? '');
+        for (const block of packer.push(encoder.text(text, false))) store.add({ ids: block });
+        if (packer.full) break;
+      }
+      if (packer.full) break;
+      continue;
     }
-    stats.validation = { examples: va.examples.length, tokens: va.tokens };
-    validation = new Batcher(va.examples, plan.eval.batchSize, plan.seed, pad, false);
+    const encoded = encoder.encode(group);
+    encoded.forEach((e, i) => {
+      if (isEncodeProblem(e)) reader.bad.record(e, group[i]?.where ?? reader.plan.path);
+      else store.add(e);
+    });
   }
-  return { train, validation, stats };
+  if (packer) for (const block of packer.finish()) store.add({ ids: block });
+  const stats: SplitStats = { examples: store.size, tokens: packer ? packer.tokens : store.tokens, skipped: reader.bad.total };
+  if (reader.bad.total > 0) stats.bad = reader.bad.report();
+  if (store.spilled) stats.onDisk = true;
+  if (store.size === 0) {
+    throw new PeftError('DATA', `split ${opts.name} has no examples`, {
+      where: split.path,
+      hint: packing ? 'the text is shorter than two tokens' : reader.bad.total > 0 ? `all its rows were bad (${reader.bad.summary()})` : 'check the file and its limit',
+    });
+  }
+  return { batcher: new Batcher(store, opts.batchSize, plan.seed, collateOptionsFor(plan, tok, opts.model), opts.shuffle), stats };
+}
+
+function limitOf(a: number | null, b: number | null | undefined): number | null {
+  const xs = [a, b].filter((x): x is number => typeof x === 'number');
+  return xs.length === 0 ? null : Math.min(...xs);
+}
+
+/** Train and validation (and test, when asked) batchers for the plan. */
+export async function buildData(plan: Plan, tok: TextTokenizer | null, opts: BuildOptions & { test?: boolean } = {}): Promise<BuiltData> {
+  const splits = resolveSplits(plan.data);
+  if (!splits.train) throw new PeftError('RECIPE', 'missing data.train', { where: 'data', hint: 'name the training file: data: {train: path/to/train.jsonl}' });
+  const stats: BuiltData['stats'] = {};
+  const tr = await buildSplit(plan, splits.train, tok, { ...opts, name: 'train', batchSize: plan.training.batchSize, shuffle: true });
+  stats.train = tr.stats;
+  const evalSplit = async (name: 'validation' | 'test'): Promise<Batcher | null> => {
+    const sp = splits[name];
+    if (!sp) return null;
+    const r = await buildSplit(plan, sp, tok, { ...opts, name, batchSize: plan.eval.batchSize, shuffle: false, limit: plan.eval.limit });
+    stats[name] = r.stats;
+    return r.batcher;
+  };
+  const validation = await evalSplit('validation');
+  const test = opts.test ? await evalSplit('test') : null;
+  return { train: tr.batcher, validation, test, stats };
 }

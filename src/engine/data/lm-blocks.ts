@@ -1,33 +1,58 @@
-// Causal-LM examples from plain text: each paragraph (blank-line separated) is encoded with the
-// tokenizer's special tokens (BOS where the model uses one), the ids are concatenated and cut
-// into blocks of `blockSize` (transformers' run_clm "group_texts": the remainder is dropped).
-// The file is streamed line by line (bad UTF-8 is reported with its line).
-import type { TextTokenizer } from '../tokenizers/index.js';
-import { readLines } from './sources/index.js';
+// Causal-LM packing, as transformers' run_clm "group_texts": each text (a paragraph of a text file,
+// or a row's text column) is encoded with the tokenizer's special tokens (BOS where the model uses
+// one), the ids are concatenated and cut into blocks of `blockSize`; the remainder is dropped. A
+// source shorter than one block gives that one short block. Streaming: ids are held only until
+// their block is complete.
 
-/** Token ids of a text file, paragraph by paragraph; stops early once `maxTokens` are read. */
-export async function tokenizeTextFile(path: string, tokenizer: TextTokenizer, maxTokens = Infinity): Promise<Int32Array> {
-  const out: number[] = [];
-  let para: string[] = [];
-  const flush = () => {
-    if (para.length === 0) return;
-    for (const id of tokenizer.encode(para.join('\n') + '\n', { addSpecialTokens: true })) out.push(id);
-    para = [];
-  };
-  for await (const line of readLines(path)) {
-    if (line.text.trim() === '') flush();
-    else para.push(line.text);
-    if (out.length >= maxTokens) break;
+export class BlockPacker {
+  private buf: Int32Array;
+  private used = 0;
+  private emitted = 0;
+  /** Ids seen (complete blocks and the dropped remainder). */
+  tokens = 0;
+
+  constructor(readonly blockSize: number, private readonly limit: number | null = null) {
+    if (!(blockSize >= 1)) throw new Error(`block size must be ≥ 1 (got ${blockSize})`);
+    this.buf = new Int32Array(blockSize);
   }
-  flush();
-  return Int32Array.from(out);
+
+  /** True once `limit` blocks were made: the caller may stop reading. */
+  get full(): boolean {
+    return this.limit !== null && this.emitted >= this.limit;
+  }
+
+  /** Appends the ids of one text; returns the blocks it completed. */
+  push(ids: ArrayLike<number>): Int32Array[] {
+    const out: Int32Array[] = [];
+    let i = 0;
+    while (i < ids.length && !this.full) {
+      const room = this.blockSize - this.used;
+      const take = Math.min(room, ids.length - i);
+      for (let k = 0; k < take; k++) this.buf[this.used + k] = ids[i + k] as number;
+      this.used += take;
+      i += take;
+      if (this.used === this.blockSize) {
+        out.push(this.buf.slice());
+        this.used = 0;
+        this.emitted++;
+      }
+    }
+    this.tokens += i;
+    return out;
+  }
+
+  /** At the end of the source: the one short block when no full block was made (and it has ≥ 2 ids). */
+  finish(): Int32Array[] {
+    if (this.emitted === 0 && this.used > 1) {
+      this.emitted = 1;
+      return [this.buf.slice(0, this.used)];
+    }
+    return [];
+  }
 }
 
-/** Consecutive blocks of `blockSize` ids (the last partial block is dropped; one short block if that is all). */
+/** Consecutive blocks of `blockSize` ids of one id stream (the last partial block is dropped; one short block if that is all). */
 export function toBlocks(ids: Int32Array, blockSize: number, limit: number | null = null): Int32Array[] {
-  const blocks: Int32Array[] = [];
-  const n = Math.floor(ids.length / blockSize);
-  for (let i = 0; i < n && (limit === null || blocks.length < limit); i++) blocks.push(ids.subarray(i * blockSize, (i + 1) * blockSize));
-  if (n === 0 && ids.length > 1) blocks.push(ids);
-  return blocks;
+  const p = new BlockPacker(blockSize, limit);
+  return [...p.push(ids), ...p.finish()];
 }

@@ -2,14 +2,26 @@
 // or on Δh (after). Houlsby/Pfeiffer adapters (sequential), parallel adapters (parallel), scaled
 // PA (composition scaled). Init `bert`: N(0, 0.02) weights, zero biases; `lora`: W_down
 // Kaiming-uniform, W_up and biases zero (He et al. App. A.3).
+// `ln_input: original` (post-LN families, sequential insertion, at a sublayer's output): the
+// input is u = LN(x + h), the sublayer's own pre-trained LayerNorm applied to what the layer would
+// have normalised; Δh is still added to h, before that same LN. At the FFN this is AdapterHub's
+// seq_bn (Pfeiffer): y = LN(h + r + Up(relu(Down(LN(h + r))))). The LN is the backbone's, so it
+// is neither trained nor stored with the adapter.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Param } from '../nn/module.js';
+import type { Module, Param } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
+import type { SiteInfo } from '../backbones/types.js';
 import { SiteModule } from './compose.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 import { buildMultiHead } from './multihead.js';
+import { PeftError } from '../../errors.js';
+
+/** A normalisation the module borrows from the backbone (not one of its own parameters). */
+export interface BorrowedNorm {
+  forward(x: tf.Tensor): tf.Tensor;
+}
 
 export class Bottleneck extends SiteModule {
   readonly downW: Param;
@@ -17,6 +29,8 @@ export class Bottleneck extends SiteModule {
   readonly upW: Param;
   readonly upB: Param;
   readonly ln: LayerNorm | null;
+  /** `ln_input: original`: the sublayer's own LayerNorm, applied to x + h to form the input. */
+  inputNorm: BorrowedNorm | null = null;
   constructor(
     readonly inDim: number,
     readonly outDim: number,
@@ -32,6 +46,10 @@ export class Bottleneck extends SiteModule {
     this.ln = lnWhere === 'none' ? null : this.module('adapter_norm', new LayerNorm(lnWhere === 'before' ? inDim : outDim, 1e-5));
   }
 
+  protected override input(x: tf.Tensor, h: tf.Tensor): tf.Tensor {
+    return this.inputNorm ? this.inputNorm.forward(tf.add(x, h)) : super.input(x, h);
+  }
+
   delta(u: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     const lead = u.shape.slice(0, -1);
     let x = tf.reshape(u, [-1, this.inDim]) as tf.Tensor2D;
@@ -43,6 +61,22 @@ export class Bottleneck extends SiteModule {
   }
 }
 
+/** The sublayer's own LayerNorm at a post-LN site, for `ln_input: original`. */
+function siteNorm(c: BuildContext, site: SiteInfo): BorrowedNorm {
+  const where = `method.modules.${c.plan.name}.ln_input`;
+  if (c.plan.insertion !== 'sequential') {
+    throw new PeftError('RECIPE', 'ln_input: original needs insertion: sequential (its input replaces h)', { where });
+  }
+  if (!site.norm) {
+    throw new PeftError('RECIPE', `ln_input: original needs a post-LN sublayer, and ${site.stack} ${site.position} of this ${c.model.family} backbone has none`, {
+      where, hint: 'it applies at attn.output / ffn.output of post-LN families (BERT, RoBERTa, DistilBERT, BART)',
+    });
+  }
+  const hit = c.model.root.namedModules().find(([n]) => n === site.norm);
+  if (!hit) throw new PeftError('RECIPE', `no module ${site.norm} in this backbone`, { where });
+  return hit[1] as Module & BorrowedNorm;
+}
+
 export const bottleneckBuilder: FunctionBuilder = {
   kind: 'bottleneck',
   build(c: BuildContext): BuiltModule {
@@ -52,8 +86,10 @@ export const bottleneckBuilder: FunctionBuilder = {
     const size = o.bottleneck ?? 64;
     const act = activation(o.nonlinearity ?? 'relu');
     for (const site of c.sites) {
+      const original = (o.ln_input ?? 'none') === 'original';
       const uDim = c.plan.insertion === 'parallel' ? site.inDim : site.outDim;
       const m = c.store.add(`${site.path}.${c.plan.name}`, new Bottleneck(uDim, site.outDim, size, act, o.layernorm ?? 'none'));
+      if (original) m.inputNorm = siteNorm(c, site);
       m.configureComposition(c.plan, uDim, c.plan.scale);
       c.store.nameTree();
       if ((o.init ?? 'bert') === 'lora') {

@@ -60,8 +60,13 @@ export abstract class SiteModule extends Module implements Attachment {
     return this.insertion;
   }
 
+  /** The module's input u: x for parallel insertion, h for sequential (a function may refine it). */
+  protected input(x: tf.Tensor, h: tf.Tensor): tf.Tensor {
+    return this.insertion === 'parallel' ? x : h;
+  }
+
   transform(x: tf.Tensor, h: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const u = this.insertion === 'parallel' ? x : h;
+    const u = this.input(x, h);
     const d = this.delta(ctx.dropout(u, this.dropoutRate), ctx);
     switch (this.composition) {
       case 'add':

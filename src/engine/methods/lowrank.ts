@@ -6,6 +6,7 @@ import type { ForwardContext } from '../nn/context.js';
 import { SiteModule } from './compose.js';
 import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
 import { buildMultiHead } from './multihead.js';
+import { buildDora } from './dora.js';
 
 export class LowRank extends SiteModule {
   readonly A: Param;
@@ -38,6 +39,7 @@ export const lowrankBuilder: FunctionBuilder = {
   kind: 'lowrank',
   build(c: BuildContext): BuiltModule {
     if (c.plan.heads === 'multi') return buildMultiHead(c, 'identity');
+    if (c.plan.options.dora) return buildDora(c);
     const attachments = new Map();
     const r = c.plan.options.rank ?? 8;
     for (const site of c.sites) {

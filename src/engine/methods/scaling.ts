@@ -1,6 +1,7 @@
 // scaling: h ⊙ l, l initialised to ones ((IA)³, Liu et al. 2022). At a linear site it scales the
-// projection's output; at ffn.intermediate the FFN's activation, i.e. the input of its second
-// projection (Python peft's "feedforward" IA³); at attn.heads the concatenated head outputs.
+// projection's output, its bias included (AdapterHub's (IA)³: attn.key, attn.value and the FFN's
+// first linear, ffn.up_proj); at ffn.intermediate the FFN's activation, i.e. the input of its
+// second projection (Python peft's "feedforward" IA³); at attn.heads the concatenated head outputs.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';

@@ -1,7 +1,9 @@
 // Multi-head attention shared by every family: separate q/k/v projections (names given by the
 // family), grouped-query heads, optional rotary embeddings, additive masks, extra score bias
 // (T5), and the unified-view sites: each projection, the per-head output (`heads`: prefixes are
-// concatenated there, and head-wise modules see the query), the output projection.
+// concatenated there, and head-wise modules see the query), the output projection. In generation
+// an optional cache slot keeps keys/values across steps: new ones are appended, prefixes stay in
+// front of the cached ones, cross-attention keys/values are projected once.
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
@@ -84,10 +86,39 @@ export function repeatKv(x: tf.Tensor4D, n: number): tf.Tensor4D {
   return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, S, d]), [1, 1, n, 1, 1]), [B, Hkv * n, S, d]) as tf.Tensor4D;
 }
 
+/** Keys and values of one attention, [B, Hkv, S, d] each (rotary applied, prefixes not included). */
+export interface KeyValue {
+  key: tf.Tensor4D;
+  value: tf.Tensor4D;
+}
+
+/**
+ * What one attention keeps across the steps of a generation (a KV cache slot). Self-attention:
+ * the new keys/values are appended to `past` and attention runs over past + new (prefix keys stay
+ * in front of both); `store` receives past + new for the next step. Cross-attention (`fixed`):
+ * keys/values depend on the encoder output alone, so the first step stores them and later steps
+ * reuse them without projecting again.
+ */
+export interface AttentionCache {
+  readonly past: KeyValue | null;
+  readonly fixed: boolean;
+  store(kv: KeyValue): void;
+}
+
+/** Per-row positions of the queries (left-padded batches): ids [B, T] int32, all below `limit`. */
+export interface TokenPositions {
+  ids: tf.Tensor2D;
+  limit: number;
+}
+
 export interface AttendOptions {
   rotary?: Rotary;
   /** Position of the first query (rotary). */
   positionOffset?: number;
+  /** Per-row positions of the queries (rotary), instead of positionOffset + 0…T−1. */
+  positions?: TokenPositions;
+  /** The KV cache slot of this attention (generation). */
+  cache?: AttentionCache;
   /**
    * Added to the scores: [1|B, H, T, S] (zeros for prefix columns), or a function of the prefix
    * length p giving [1|B, H, T, p + S] (T5's relative positions, which count prefix keys).
@@ -141,6 +172,11 @@ export class Attention extends Module {
     opts: AttendOptions = {},
   ): tf.Tensor3D {
     const q = ctx.linear(sites.query, x, this.q);
+    const c = opts.cache;
+    if (c?.fixed && c.past) {
+      // cross-attention keys/values were projected on the first step
+      return this.attendHeads(this.rotate(splitHeads(q, this.numHeads), opts), c.past.key, c.past.value, mask, ctx, sites, opts);
+    }
     const k = ctx.linear(sites.key, kvInput, this.k);
     const v = ctx.linear(sites.value, kvInput, this.v);
     return this.attend(q, k, v, mask, ctx, sites, opts);
@@ -148,8 +184,8 @@ export class Attention extends Module {
 
   /**
    * The attention from projected queries q3 [B, T, H·d] and keys/values k3, v3 [B, S, Hkv·d]
-   * (GPT-2 slices them out of its fused projection): rotary, prefixes, scores, the `heads`
-   * site and the output projection.
+   * (GPT-2 slices them out of its fused projection): rotary, the cache, prefixes, scores, the
+   * `heads` site and the output projection.
    */
   attend(
     q3: tf.Tensor,
@@ -160,14 +196,44 @@ export class Attention extends Module {
     sites: Pick<AttentionSites, 'heads' | 'outProj'>,
     opts: AttendOptions = {},
   ): tf.Tensor3D {
-    const B = q3.shape[0];
-    let q = splitHeads(q3, this.numHeads);
-    let k = splitHeads(k3, this.numKvHeads);
-    const v0 = splitHeads(v3, this.numKvHeads);
-    if (opts.rotary) {
-      q = opts.rotary.apply(q, opts.positionOffset ?? 0);
-      k = opts.rotary.apply(k, opts.positionOffset ?? 0);
+    const q = this.rotate(splitHeads(q3, this.numHeads), opts);
+    let k = this.rotate(splitHeads(k3, this.numKvHeads), opts);
+    let v = splitHeads(v3, this.numKvHeads);
+    const c = opts.cache;
+    if (c) {
+      if (c.past) {
+        k = tf.concat([c.past.key, k], 2) as tf.Tensor4D;
+        v = tf.concat([c.past.value, v], 2) as tf.Tensor4D;
+      }
+      c.store({ key: k, value: v });
     }
+    return this.attendHeads(q, k, v, mask, ctx, sites, opts);
+  }
+
+  /** Rotary embeddings of x [B, H, T, d] at the queries' positions (x itself without rotary). */
+  private rotate(x: tf.Tensor4D, opts: AttendOptions): tf.Tensor4D {
+    if (!opts.rotary) return x;
+    if (opts.positions) return rotaryAt(opts.rotary, x, opts.positions);
+    // with a cache, every step has a new offset: rows of one shared table instead of a table per step
+    if (opts.cache) return rotaryFrom(opts.rotary, x, opts.positionOffset ?? 0);
+    return opts.rotary.apply(x, opts.positionOffset ?? 0);
+  }
+
+  /**
+   * Heads q [B, H, T, d] over keys/values [B, Hkv, S, d] (the cache's included): prefixes in front,
+   * scores, mask [B, 1, T, S], the `heads` site and the output projection.
+   */
+  private attendHeads(
+    q: tf.Tensor4D,
+    k0: tf.Tensor4D,
+    v0: tf.Tensor4D,
+    mask: tf.Tensor4D,
+    ctx: ForwardContext,
+    sites: Pick<AttentionSites, 'heads' | 'outProj'>,
+    opts: AttendOptions,
+  ): tf.Tensor3D {
+    const B = q.shape[0];
+    let k = k0;
     let v = v0;
     const prefixes = ctx.prefixes(sites.heads, B);
     const p = prefixes.reduce((n, pk) => n + pk.key.shape[2], 0);
@@ -200,4 +266,35 @@ export class Attention extends Module {
     });
     return ctx.linear(sites.outProj, out, this.o) as tf.Tensor3D;
   }
+}
+
+/** Rows of a rotary table shared by all steps: its length is a power of two ≥ 64 covering `limit`. */
+function sharedTables(rotary: Rotary, limit: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  let n = 64;
+  while (n < limit) n *= 2;
+  return rotary.tables(0, n);
+}
+
+/** Rotates x [B, H, T, d] with the rows offset … offset + T − 1 of the shared table. */
+function rotaryFrom(rotary: Rotary, x: tf.Tensor4D, offset: number): tf.Tensor4D {
+  const T = x.shape[2];
+  const { cos, sin } = sharedTables(rotary, offset + T);
+  return rotateWith(x, tf.slice(cos, [offset, 0], [T, -1]), tf.slice(sin, [offset, 0], [T, -1]));
+}
+
+/** Rotates x [B, H, T, d] with each row's own positions (cos/sin gathered to [B, 1, T, d]). */
+function rotaryAt(rotary: Rotary, x: tf.Tensor4D, positions: TokenPositions): tf.Tensor4D {
+  const [B, , T, d] = x.shape;
+  const { cos, sin } = sharedTables(rotary, positions.limit);
+  const ids = tf.reshape(positions.ids, [-1]);
+  const pick = (table: tf.Tensor2D) => tf.reshape(tf.gather(table, ids), [B, 1, T, d]);
+  return rotateWith(x, pick(cos), pick(sin));
+}
+
+/** x·cos + rotate_half(x)·sin (the tables broadcast against x). */
+function rotateWith(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]);
+  const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]);
+  return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin)) as tf.Tensor4D;
 }

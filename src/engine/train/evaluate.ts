@@ -1,53 +1,95 @@
-// Evaluation: the task loss (and perplexity) over a split, without dropout, plus the task's
-// metrics from its predictions.
-import * as tf from '@tensorflow/tfjs-core';
-import type { Session } from '../session.js';
+// Evaluation: the task loss over a split (no dropout, no label smoothing) and every metric the
+// plan names, computed over the whole split by the metrics registry — accuracy / F1 / MCC on class
+// ids (token-cls: on words, i.e. first sub-tokens), Pearson / Spearman on regression outputs,
+// perplexity from the token NLL, ROUGE / BLEU on greedy decodings (seq2seq).
 import type { Batch } from '../data/batches.js';
-import { batchInputs } from './task-loss.js';
-import { causalLmNll, crossEntropy } from './losses.js';
+import { computeMetric, METRICS } from '../metrics/index.js';
+import { PeftError } from '../../errors.js';
+import { predictBatch, type Predictor, type Prediction } from './predict.js';
 
 export interface EvalResult {
   loss: number;
   perplexity?: number;
+  /** `loss` and every metric's values (a metric may give several: rouge1, rouge2, rougeL, …). */
   metrics: Record<string, number>;
   examples: number;
 }
 
-export function evaluate(s: Session, batches: Iterable<Batch>): EvalResult {
-  const ctx = s.peft.context({ training: false });
-  let nllSum = 0;
-  let count = 0;
-  let examples = 0;
-  let correct = 0;
-  for (const b of batches) {
-    examples += b.size;
-    tf.tidy(() => {
-      const out = s.model.forward(batchInputs(b), ctx);
-      if (s.plan.task.type === 'causal-lm') {
-        const prepended = out.logits.shape[1]! - b.seqLen;
-        const ids = Int32Array.from(b.inputIds, (id, i) => (b.attentionMask[i] > 0 ? id : -100));
-        let labels: tf.Tensor2D = tf.tensor2d(ids, [b.size, b.seqLen], 'int32');
-        if (prepended) labels = tf.concat([tf.fill([b.size, prepended], -100, 'int32'), labels], 1) as tf.Tensor2D;
-        const { sum, count: c } = causalLmNll(out.logits as tf.Tensor3D, labels);
-        nllSum += sum.dataSync()[0];
-        count += c.dataSync()[0];
-      } else if (b.labels) {
-        const labels = tf.tensor1d(Int32Array.from(b.labels), 'int32');
-        nllSum += crossEntropy(out.logits as tf.Tensor2D, labels).dataSync()[0] * b.size;
-        count += b.size;
-        const pred = tf.argMax(out.logits, -1).dataSync();
-        for (let i = 0; i < b.size; i++) if (pred[i] === b.labels[i]) correct++;
-      }
-    });
+export interface EvalOptions {
+  /** Metrics to compute (default: the plan's eval.metrics). */
+  metrics?: readonly string[];
+  /** Called after each batch with the examples done so far. */
+  onBatch?(done: number): void;
+}
+
+/** Which predictions a metric reads. */
+function predictedValue(p: Prediction): number | string | number[] | null {
+  switch (p.kind) {
+    case 'class':
+      return p.id;
+    case 'value':
+      return p.value;
+    case 'tags':
+      return p.ids;
+    case 'text':
+      return p.text;
+    default:
+      return null;
   }
-  const loss = count > 0 ? nllSum / count : NaN;
+}
+
+export function evaluate(p: Predictor, batches: Iterable<Batch>, opts: EvalOptions = {}): EvalResult {
+  const names = opts.metrics ?? p.plan.eval.metrics;
+  const wantsText = names.some((n) => METRICS[n]?.inputs === 'texts');
+  if (wantsText && p.plan.task.type !== 'seq2seq') {
+    throw new PeftError('RECIPE', `metrics ${names.filter((n) => METRICS[n]?.inputs === 'texts').join(', ')} need a seq2seq task`, { where: 'eval.metrics' });
+  }
+  let lossSum = 0;
+  let lossCount = 0;
+  let examples = 0;
+  const preds: unknown[] = [];
+  const refs: unknown[] = [];
+  for (const b of batches) {
+    const r = predictBatch(p, b, { loss: true, generate: wantsText, maxNewTokens: p.plan.data.maxLength });
+    lossSum += r.lossSum;
+    lossCount += r.lossCount;
+    examples += b.size;
+    if (r.references) {
+      r.predictions.forEach((x, i) => {
+        const v = predictedValue(x);
+        const ref = r.references![i];
+        // token classification is scored per word
+        if (Array.isArray(v) && Array.isArray(ref)) {
+          preds.push(...v);
+          refs.push(...ref);
+        } else {
+          preds.push(v);
+          refs.push(ref);
+        }
+      });
+    }
+    opts.onBatch?.(examples);
+  }
+  const loss = lossCount > 0 ? lossSum / lossCount : NaN;
   const metrics: Record<string, number> = { loss };
+  const lm = p.plan.task.type === 'causal-lm' || p.plan.task.type === 'seq2seq';
   let perplexity: number | undefined;
-  if (s.plan.task.type === 'causal-lm') {
+  if (lm || names.includes('perplexity')) {
     perplexity = Math.exp(loss);
     metrics.perplexity = perplexity;
-  } else if (examples > 0) {
-    metrics.accuracy = correct / examples;
+  }
+  for (const name of names) {
+    const info = METRICS[name];
+    if (!info) throw new PeftError('RECIPE', `unknown metric "${name}"`, { where: 'eval.metrics', hint: `known: ${Object.keys(METRICS).join(', ')}` });
+    if (info.inputs === 'nll') continue;
+    if (refs.length === 0) continue;
+    Object.assign(metrics, computeMetric(name, preds, refs));
   }
   return { loss, perplexity, metrics, examples };
+}
+
+/** The value that stands for a metric in a result (`rouge` → rougeL), or undefined. */
+export function metricValue(r: EvalResult, name: string): number | undefined {
+  const key = METRICS[name]?.primary ?? name;
+  return r.metrics[key];
 }

@@ -3,17 +3,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../../recipes/types.js';
 import { openSession, type Session } from '../session.js';
-import { buildData } from '../data/build.js';
+import { buildData, type SplitStats } from '../data/build.js';
+import { checkData } from '../data/preflight.js';
+import type { ScanResult } from '../data/types.js';
 import { trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { generateText } from './generate.js';
+import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
 import type { BackendInfo } from '../backend/index.js';
 
 export interface RunEvents extends TrainCallbacks {
   onBackend?(b: BackendInfo): void;
   onSession?(s: Session, runDir: string): void;
-  onData?(stats: Record<string, { examples: number; tokens: number }>): void;
+  /** The pre-flight scan of the data passed (before the model is built). */
+  onScan?(scans: Partial<Record<string, ScanResult>>): void;
+  onData?(stats: Record<string, SplitStats>): void;
   onEvalBefore?(r: EvalResult): void;
   onEvalAfter?(r: EvalResult): void;
   onSample?(prompt: string, text: string): void;
@@ -43,6 +47,8 @@ export interface RunSummary {
   final_train_loss: number;
   stopped_early: boolean;
   sample: { prompt: string; text: string } | null;
+  /** Examples, tokens and skipped bad rows per split. */
+  data: Record<string, SplitStats>;
   adapter_dir: string;
   last_checkpoint: string | null;
   resumed_from: string | null;
@@ -50,14 +56,18 @@ export interface RunSummary {
 
 export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents = {}): Promise<RunSummary> {
   const wall = Date.now();
-  const run = opts.resumeDir ? RunDir.open(opts.resumeDir) : RunDir.create(planIn.output.dir, planIn.name);
-  const plan = opts.resumeDir ? run.readPlan() : planIn;
-  if (!opts.resumeDir) run.writePlan(plan);
+  const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
+  const plan = existing ? existing.readPlan() : planIn;
+  // checks before compute: bad data stops here, before a run directory or a model exists
+  const scans = await checkData(plan);
+  ev.onScan?.(scans);
+  const run = existing ?? RunDir.create(plan.output.dir, plan.name);
+  if (!existing) run.writePlan(plan);
   const s = await openSession(plan, { backend: opts.backend });
   ev.onBackend?.(s.backend);
   if (s.load.initialized.length) ev.onWarning?.(`initialised from the seed (not in the checkpoint): ${s.load.initialized.join(', ')}`);
   ev.onSession?.(s, run.path);
-  const data = await buildData(plan, s.tokenizer);
+  const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
   ev.onData?.(data.stats);
   const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
   if (before) {
@@ -78,10 +88,10 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     run.appendMetrics({ type: 'eval', step: result.steps, phase: 'after', ...after.metrics, examples: after.examples });
   }
   let sample: RunSummary['sample'] = null;
-  if (plan.generate && s.tokenizer && plan.task.type === 'causal-lm') {
-    const g = generateText(s, plan.generate, plan.seed);
-    sample = { prompt: plan.generate.prompt, text: g.text };
-    ev.onSample?.(plan.generate.prompt, g.text);
+  if (plan.generate && s.tokenizer && (plan.task.type === 'causal-lm' || plan.task.type === 'seq2seq')) {
+    const [text] = generateText(s, [plan.generate.prompt], generateOptionsFromPlan(plan.generate, plan.seed));
+    sample = { prompt: plan.generate.prompt, text };
+    ev.onSample?.(plan.generate.prompt, text);
   }
   const summary: RunSummary = {
     run_dir: run.path,
@@ -100,6 +110,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     final_train_loss: result.finalLoss,
     stopped_early: result.stoppedEarly,
     sample,
+    data: data.stats,
     adapter_dir: run.adapterDir,
     last_checkpoint: result.lastCheckpoint,
     resumed_from: resumedFrom,

@@ -35,8 +35,63 @@ export interface NativeAddon {
   /** native/gather.c */
   gather(x: F32 | I32, indices: I32, out: F32 | I32, outer: number, axisSize: number, inner: number): void;
   segmentSum(x: F32, ids: I32, out: F32, numSegments: number, inner: number): void;
+  /** native/tile.c: float32 or int32 */
+  tile(x: F32 | I32, out: F32 | I32, shape: Shape, reps: Shape): void;
   /** native/select.c */
   select(cond: Uint8Array, a: F32, b: F32, out: F32, inner: number): void;
+  /** native/fused.c: mode 0 tanh approximation, 1 exact (erf) */
+  gelu(mode: number, x: F32, out: F32): void;
+  geluGrad(mode: number, x: F32, dy: F32, dx: F32): void;
+  layerNorm(x: F32, gamma: F32, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
+  layerNormGrad(x: F32, gamma: F32, dy: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
+}
+
+/** CPU flags from /proc/cpuinfo (empty elsewhere). */
+function cpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * The OpenBLAS core (kernel set) for this CPU: PEFT_OPENBLAS_CORETYPE if set ('env' keeps
+ * OPENBLAS_CORETYPE as the environment has it); else SkylakeX when the CPU has AVX-512
+ * (F, DQ, BW, VL) — 1.7-1.9× the Haswell kernels' GFLOP/s on the bench's products here — else
+ * whatever OPENBLAS_CORETYPE says (or OpenBLAS's own detection).
+ */
+export function chosenCoretype(): string | undefined {
+  const forced = process.env.PEFT_OPENBLAS_CORETYPE;
+  if (forced && forced !== 'auto') return forced === 'env' ? process.env.OPENBLAS_CORETYPE : forced;
+  const f = cpuFlags();
+  if (['avx512f', 'avx512dq', 'avx512bw', 'avx512vl'].every((x) => f.has(x))) return 'SkylakeX';
+  return process.env.OPENBLAS_CORETYPE;
+}
+
+/**
+ * Runs `load` with the environment OpenBLAS and libgomp read when the addon loads them, then
+ * puts the environment back (child processes see the user's own settings):
+ * - OPENBLAS_CORETYPE: see chosenCoretype;
+ * - GOMP_SPINCOUNT 50000 (unless GOMP_SPINCOUNT or OMP_WAIT_POLICY is set): libgomp's default
+ *   spin before sleeping (~ms) is best on an idle machine, but when other processes want the
+ *   cores a waiting thread spins on a core someone else needs, and steps took 5-10× longer;
+ *   50000 spins cost nothing measurable when idle and halve that loss.
+ */
+function withLoadEnv<T>(load: () => T): T {
+  const saved = { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT };
+  const core = chosenCoretype();
+  if (core) process.env.OPENBLAS_CORETYPE = core;
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT = '50000';
+  try {
+    return load();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 let cached: NativeAddon | null = null;
@@ -74,7 +129,7 @@ export function loadAddon(): NativeAddon {
       throw new Error(`OpenBLAS addon not built: ${path} missing; install libopenblas-dev and run \`npm run build:native\``);
     }
     const require = createRequire(import.meta.url);
-    cached = require(path) as NativeAddon;
+    cached = withLoadEnv(() => require(path) as NativeAddon);
     return cached;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

@@ -8,6 +8,7 @@
 // size, when the last tensor using it is disposed — unless it escaped to user code through
 // readSync/read (dataSync(), data(), array()), in which case the GC keeps owning it.
 import { buffer, engine, getKernelsForBackend, registerKernel, type DataType, type KernelConfig, type Rank, type TensorBuffer, type TensorInfo } from '@tensorflow/tfjs-core';
+import { totalmem } from 'node:os';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { nativeKernelConfigs } from './kernels/index.js';
@@ -17,8 +18,12 @@ export const NATIVE = 'native';
 type Buf = Float32Array | Int32Array | Uint8Array;
 type DataId = object;
 
-/** Bytes of free buffers kept for reuse (beyond this they are left to the GC). */
-const POOL_LIMIT = 1 << 30;
+/** Bytes of free buffers kept for reuse (beyond this they are left to the GC): an eighth of
+ * the machine's memory, at least 1 GiB (a training step's tensors are freed together at its
+ * end, so the pool needs about one step's worth); PEFT_NATIVE_POOL_MB overrides. */
+const POOL_LIMIT = process.env.PEFT_NATIVE_POOL_MB
+  ? Number(process.env.PEFT_NATIVE_POOL_MB) * 2 ** 20
+  : Math.max(2 ** 30, totalmem() / 8);
 
 /** tfjs-backend-cpu's backend, holding the addon its kernels call and a buffer pool. */
 export class NativeBackend extends MathBackendCPU {

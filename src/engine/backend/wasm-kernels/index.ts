@@ -1,14 +1,35 @@
-// Kernels that tfjs-backend-wasm 4.22 lacks but training needs, one file per kernel
-// (as tfjs-core does). Each is written in JS over the wasm backend's heap.
-import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+// Kernels that tfjs-backend-wasm 4.22 lacks or gets wrong for training, one file per kernel
+// (as tfjs-core does), each written in JS over the wasm backend's heap or its other kernels.
+// test/engine/backend/wasm.test.ts lists every kernel the engine relies on and checks that
+// wasm has it and matches the cpu backend.
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { einsumConfig } from './Einsum.js';
+import { floorDivConfig } from './FloorDiv.js';
+import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 
-/** Every kernel config this folder provides. */
-export const WASM_EXTRA_KERNELS: readonly KernelConfig[] = [];
+/** Kernels wasm lacks. */
+export const WASM_EXTRA_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, einsumConfig];
 
-/** Registers the missing kernels for 'wasm' (idempotent). Returns how many this folder provides. */
+/** Kernels wasm has but that differ from the cpu backend, wrapped: name → wrapper factory. */
+const WASM_FIXED_KERNELS: Record<string, (original: KernelConfig) => KernelConfig> = { FloorDiv: floorDivConfig };
+
+let fixed = false;
+
+/** Registers the missing and fixed kernels for 'wasm' (idempotent). Returns how many. */
 export function registerWasmKernels(): number {
+  let count = 0;
   for (const config of WASM_EXTRA_KERNELS) {
     if (getKernel(config.kernelName, 'wasm') == null) registerKernel(config);
+    count++;
   }
-  return WASM_EXTRA_KERNELS.length;
+  for (const [name, wrap] of Object.entries(WASM_FIXED_KERNELS)) {
+    const original = getKernel(name, 'wasm');
+    if (original && !fixed) {
+      unregisterKernel(name, 'wasm');
+      registerKernel(wrap(original));
+    }
+    count++;
+  }
+  fixed = true;
+  return count;
 }

@@ -1,45 +1,39 @@
-// Which file name each trainable parameter gets, for the adapter type a plan is saved as.
+// Which adapter type a method is saved as, and the tensors of its file. A plan is written as the
+// Python peft type that expresses it exactly (peft would compute the same outputs), else as our
+// own UNIFIED_VIEW type. Each type's config and tensor layout live in its own file.
 import type { PeftModel } from '../../methods/inject.js';
-import { PEFT_PREFIX, peftLoraName, unifiedName } from './names.js';
-import { isPeftLora } from './lora-config.js';
-import { UNIFIED_PEFT_TYPE } from './types.js';
+import { LORA_FORMAT } from './lora-config.js';
+import { IA3_FORMAT } from './ia3-config.js';
+import { ADALORA_FORMAT } from './adalora-config.js';
+import { LOHA_FORMAT } from './loha-config.js';
+import { PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT } from './prompt-config.js';
+import { UNIFIED_FORMAT } from './unified-config.js';
+import { headEntries, onlyHeadTrains } from './entries.js';
+import { UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
 
-export interface ParamRef {
-  /** Our name (`<site>.<module>.<local>` for modules, the HF name for backbone parameters). */
-  name: string;
-  site: string | null;
-  module: string | null;
-  local: string;
+/** Python peft's types we read and write, in the order they are tried when saving. */
+export const PEFT_FORMATS: readonly AdapterFormat[] = [
+  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT,
+];
+
+export const ADAPTER_TYPES = [...PEFT_FORMATS.map((f) => f.type), UNIFIED_PEFT_TYPE];
+
+export function formatOfType(type: string): AdapterFormat | null {
+  return [...PEFT_FORMATS, UNIFIED_FORMAT].find((f) => f.type === type) ?? null;
 }
 
-/** Splits every adapter-store parameter into site, module and local name. */
-export function adapterParamRefs(peft: PeftModel): ParamRef[] {
-  const prefixes: { prefix: string; site: string; module: string }[] = [];
-  for (const m of peft.modules) for (const s of m.sites) prefixes.push({ prefix: `${s.path}.${m.plan.name}.`, site: s.path, module: m.plan.name });
-  // longest first, so a site path that extends another never matches the shorter one
-  prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
-  const refs: ParamRef[] = [];
-  for (const [name] of peft.store.namedParams()) {
-    const hit = prefixes.find((p) => name.startsWith(p.prefix));
-    if (hit) refs.push({ name, site: hit.site, module: hit.module, local: name.slice(hit.prefix.length) });
-    else refs.push({ name, site: null, module: null, local: name });
+/** The format a trained method is saved in: `backboneNames` are the backbone parameters that trained. */
+export function formatFor(peft: PeftModel, backboneNames: string[] = []): AdapterFormat {
+  if (peft.modules.length > 0 && onlyHeadTrains(peft, backboneNames)) {
+    const f = PEFT_FORMATS.find((x) => x.expresses(peft));
+    if (f) return f;
   }
-  return refs;
+  return UNIFIED_FORMAT;
 }
 
-export type AdapterType = 'LORA' | typeof UNIFIED_PEFT_TYPE;
-
-export function adapterTypeFor(peft: PeftModel): AdapterType {
-  return isPeftLora(peft.method) ? 'LORA' : UNIFIED_PEFT_TYPE;
-}
-
-/** our name → file name, for the adapter parameters and the given backbone parameters. */
-export function fileNames(peft: PeftModel, type: AdapterType, backboneNames: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const ref of adapterParamRefs(peft)) {
-    if (type === 'LORA' && ref.site) out.set(ref.name, peftLoraName(ref.site, ref.local));
-    else out.set(ref.name, unifiedName(ref.name));
-  }
-  for (const n of backboneNames) out.set(n, PEFT_PREFIX + n);
-  return out;
+/** The adapter file's entries for a format: its own tensors, plus the task head for peft's types. */
+export function adapterEntries(peft: PeftModel, format: AdapterFormat, backboneNames: string[] = []): AdapterEntry[] {
+  const own = format.entries(peft, backboneNames);
+  if (format.type === UNIFIED_PEFT_TYPE) return own;
+  return [...own, ...headEntries(peft, format.promptLearning)];
 }

@@ -1,6 +1,6 @@
 // GatherV2 (batchDims 0) on the addon (native/gather.c): rows copied with memcpy.
 import { GatherV2, util, type GatherV2Attrs, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
-import { addonOf, alloc, cpuKernel, type Ins, output, size, vals } from './util.js';
+import { addonOf, alloc, cpuKernel, i32, type Ins, numeric, output, size } from './util.js';
 
 const gatherV2: KernelFunc = (args) => {
   const { x, indices } = args.inputs as Ins;
@@ -12,7 +12,7 @@ const gatherV2: KernelFunc = (args) => {
   const shape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
   const out = alloc(args.backend, size(shape), x.dtype) as Float32Array | Int32Array;
   addonOf(args.backend).gather(
-    vals(args.backend, x) as Float32Array | Int32Array, vals(args.backend, indices) as Int32Array, out,
+    numeric(args.backend, x), i32(args.backend, indices), out,
     size(x.shape.slice(0, ax)), x.shape[ax], size(x.shape.slice(ax + 1)),
   );
   return output(args.backend, shape, x.dtype, out);

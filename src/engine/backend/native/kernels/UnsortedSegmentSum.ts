@@ -1,7 +1,7 @@
 // UnsortedSegmentSum (the gradient of gather) on the addon (native/gather.c): one pass,
 // where tfjs-backend-cpu does one masked sum per segment.
 import { UnsortedSegmentSum, type KernelConfig, type KernelFunc, type UnsortedSegmentSumAttrs } from '@tensorflow/tfjs-core';
-import { addonOf, allocF32, cpuKernel, f32, type Ins, output, size, vals } from './util.js';
+import { addonOf, allocF32, cpuKernel, f32, i32, type Ins, output, size } from './util.js';
 
 const unsortedSegmentSum: KernelFunc = (args) => {
   const { x, segmentIds } = args.inputs as Ins;
@@ -11,7 +11,7 @@ const unsortedSegmentSum: KernelFunc = (args) => {
   const rowShape = x.shape.slice(segmentIds.shape.length);
   const inner = size(rowShape);
   const out = allocF32(args.backend, numSegments * inner);
-  addonOf(args.backend).segmentSum(f32(args.backend, x), vals(args.backend, segmentIds) as Int32Array, out, numSegments, n === 0 ? 0 : inner);
+  addonOf(args.backend).segmentSum(f32(args.backend, x), i32(args.backend, segmentIds), out, numSegments, n === 0 ? 0 : inner);
   return output(args.backend, [numSegments, ...rowShape], 'float32', out);
 };
 

@@ -5,6 +5,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { absConfig } from './Abs.js';
 import { addConfig } from './Add.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { castConfig } from './Cast.js';
 import { clipByValueConfig } from './ClipByValue.js';
 import { eluConfig } from './Elu.js';
 import { equalConfig } from './Equal.js';
@@ -27,6 +28,10 @@ import { minimumConfig } from './Minimum.js';
 import { multiplyConfig } from './Multiply.js';
 import { negConfig } from './Neg.js';
 import { notEqualConfig } from './NotEqual.js';
+import { peftGeluConfig } from './PeftGelu.js';
+import { peftGeluGradConfig } from './PeftGeluGrad.js';
+import { peftLayerNormConfig } from './PeftLayerNorm.js';
+import { peftLayerNormGradConfig } from './PeftLayerNormGrad.js';
 import { powConfig } from './Pow.js';
 import { preluConfig } from './Prelu.js';
 import { prodConfig } from './Prod.js';
@@ -46,6 +51,7 @@ import { stepConfig } from './Step.js';
 import { subConfig } from './Sub.js';
 import { sumConfig } from './Sum.js';
 import { tanhConfig } from './Tanh.js';
+import { tileConfig } from './Tile.js';
 import { transposeConfig } from './Transpose.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { fusedMatMulConfig } from './_FusedMatMul.js';
@@ -56,6 +62,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     absConfig,
     addConfig,
     batchMatMulConfig,
+    castConfig,
     clipByValueConfig,
     eluConfig,
     equalConfig,
@@ -78,6 +85,10 @@ export function nativeKernelConfigs(): KernelConfig[] {
     multiplyConfig,
     negConfig,
     notEqualConfig,
+    peftGeluConfig,
+    peftGeluGradConfig,
+    peftLayerNormConfig,
+    peftLayerNormGradConfig,
     powConfig,
     preluConfig,
     prodConfig,
@@ -97,6 +108,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     subConfig,
     sumConfig,
     tanhConfig,
+    tileConfig,
     transposeConfig,
     unsortedSegmentSumConfig,
     fusedMatMulConfig,

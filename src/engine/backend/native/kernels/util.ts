@@ -11,9 +11,42 @@ export function addonOf(backend: unknown): NativeAddon {
   return (backend as NativeBackend).addon;
 }
 
-/** The Float32Array behind a float32 tensor (no copy). */
+/** float32 views of tensors stored as other arrays (see f32), by source array. */
+const converted = new WeakMap<object, Float32Array>();
+
+/**
+ * The Float32Array behind a float32 tensor, without a copy — except that tfjs-backend-cpu's
+ * Cast gives bool→float32 and int32→float32 results the input's Uint8Array/Int32Array: those
+ * are converted once (tensor data never changes, so the copy is cached by source array).
+ */
 export function f32(backend: unknown, t: TensorInfo): Float32Array {
-  return (backend as NativeBackend).data.get(t.dataId).values as Float32Array;
+  const v = (backend as NativeBackend).data.get(t.dataId).values;
+  if (v instanceof Float32Array) return v;
+  let c = converted.get(v as object);
+  if (!c) {
+    c = new Float32Array(v as ArrayLike<number>);
+    converted.set(v as object, c);
+  }
+  return c;
+}
+
+/** The Int32Array behind an int32 tensor (converted once when it is stored as a Uint8Array). */
+export function i32(backend: unknown, t: TensorInfo): Int32Array {
+  const v = (backend as NativeBackend).data.get(t.dataId).values;
+  if (v instanceof Int32Array) return v;
+  let c = convertedI32.get(v as object);
+  if (!c) {
+    c = new Int32Array(v as ArrayLike<number>);
+    convertedI32.set(v as object, c);
+  }
+  return c;
+}
+
+const convertedI32 = new WeakMap<object, Int32Array>();
+
+/** The values of a float32 or int32 tensor as the typed array its dtype says. */
+export function numeric(backend: unknown, t: TensorInfo): Float32Array | Int32Array {
+  return t.dtype === 'int32' ? i32(backend, t) : f32(backend, t);
 }
 
 /** The typed array behind a tensor of any numeric dtype (no copy). */

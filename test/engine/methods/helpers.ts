@@ -1,0 +1,46 @@
+// Shared by the method tests: the tiny LLaMA fixture, method plans from recipe-style specs,
+// random adapter values, and a forward pass on the fixture's inputs.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { fixture, readJson, toTensor } from '../../helpers/fixtures.js';
+import { loadBackbone, type TaskModel } from '../../../src/engine/backbones/index.js';
+import { planMethod } from '../../../src/recipes/plan-method.js';
+import type { MethodPlan, TaskType } from '../../../src/recipes/types.js';
+import type { PeftModel } from '../../../src/engine/methods/inject.js';
+import { normalArray } from '../../../src/engine/random.js';
+import { ForwardContext } from '../../../src/engine/nn/context.js';
+
+/** The fixture LLaMA; a seq-cls head it lacks is initialised from `seed`. */
+export function llama(task: TaskType = 'causal-lm', seed = 0): TaskModel {
+  return loadBackbone(fixture('models', 'llama'), { task, numLabels: task === 'seq-cls' ? 3 : undefined, seed }).model;
+}
+
+/** A method plan as the planner makes it from a recipe's `method:` mapping (no issues allowed). */
+export function plan(method: Record<string, unknown>, task: TaskType = 'causal-lm'): MethodPlan {
+  const issues: string[] = [];
+  const out = planMethod(method, { family: null, depth: null, task }, (p, m) => issues.push(`${p.join('.')}: ${m}`));
+  assert.deepEqual(issues, []);
+  return out;
+}
+
+/** Every adapter parameter set to N(mean, std²) (seeded), so that the adapter visibly changes outputs. */
+export function randomize(peft: PeftModel, seed = 1, std = 0.2): void {
+  peft.store.namedParams().forEach(([name, p], i) => {
+    const mean = /ia3_l|magnitude|scale$/.test(name) ? 1 : 0;
+    p.set(tf.tensor(normalArray(p.size, std, seed * 1000 + i, mean), [...p.shape]));
+  });
+}
+
+export function fixtureInputs(): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D } {
+  const inputs = readJson(fixture('models', 'llama', 'inputs.json'));
+  return { inputIds: toTensor(inputs.input_ids, 'int32') as tf.Tensor2D, attentionMask: toTensor(inputs.attention_mask, 'int32') as tf.Tensor2D };
+}
+
+export function logits(model: TaskModel, peft: PeftModel | null): tf.Tensor {
+  return model.forward(fixtureInputs(), peft ? peft.context({ training: false }) : ForwardContext.plain(false)).logits;
+}
+
+/** Max |a − b|. */
+export function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
