@@ -15,7 +15,8 @@
         "native/gather.c",
         "native/select.c",
         "native/fused.c",
-        "native/tile.c"
+        "native/tile.c",
+        "native/slice_pad.c"
       ],
       "include_dirs": ["<!(node scripts/build-native.mjs --gyp include)"],
       "cflags": ["<!@(node scripts/build-native.mjs --gyp cflags)"],

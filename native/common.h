@@ -58,6 +58,8 @@ napi_value fn_segment_sum(napi_env env, napi_callback_info info);
 napi_value fn_select(napi_env env, napi_callback_info info);
 napi_value fn_compare(napi_env env, napi_callback_info info);
 napi_value fn_tile(napi_env env, napi_callback_info info);
+napi_value fn_slice(napi_env env, napi_callback_info info);
+napi_value fn_pad(napi_env env, napi_callback_info info);
 napi_value fn_gelu(napi_env env, napi_callback_info info);
 napi_value fn_gelu_grad(napi_env env, napi_callback_info info);
 napi_value fn_layer_norm(napi_env env, napi_callback_info info);

@@ -198,6 +198,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"select", NULL, fn_select, NULL, NULL, NULL, napi_enumerable, NULL},
       {"compare", NULL, fn_compare, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tile", NULL, fn_tile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"slice", NULL, fn_slice, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pad", NULL, fn_pad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gelu", NULL, fn_gelu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"geluGrad", NULL, fn_gelu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"layerNorm", NULL, fn_layer_norm, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -11,11 +11,11 @@
 
 #define TILE 32
 
-static void swap2d(const float *x, float *y, long rows, long cols) {
-  /* x is [rows, cols], y is [cols, rows] */
-  for (long i0 = 0; i0 < rows; i0 += TILE)
+/* Rows [i0s, i1s) of x ([rows, cols]) into y ([cols, rows]), in TILE×TILE blocks. */
+static void swap2d_rows(const float *x, float *y, long rows, long cols, long i0s, long i1s) {
+  for (long i0 = i0s; i0 < i1s; i0 += TILE)
     for (long j0 = 0; j0 < cols; j0 += TILE) {
-      const long i1 = i0 + TILE < rows ? i0 + TILE : rows, j1 = j0 + TILE < cols ? j0 + TILE : cols;
+      const long i1 = i0 + TILE < i1s ? i0 + TILE : i1s, j1 = j0 + TILE < cols ? j0 + TILE : cols;
       for (long j = j0; j < j1; j++)
         for (long i = i0; i < i1; i++) y[j * rows + i] = x[i * cols + j];
     }
@@ -88,9 +88,13 @@ void transpose_f32(const float *x, float *y, int rank, const int64_t *shape, con
   }
   if ((nd == 2) || (nd == 3 && cperm[0] == 0 && cperm[1] == 2 && cperm[2] == 1)) {
     const long batch = nd == 3 ? dims[0] : 1, rows = dims[nd - 2], cols = dims[nd - 1];
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && batch >= nt)
-    for (long b = 0; b < batch; b++) swap2d(x + b * rows * cols, y + b * rows * cols, rows, cols);
-    if (!(nt > 1 && batch >= nt) && nt > 1 && batch == 1) { /* already done serially */ }
+    const long blocks = (rows + TILE - 1) / TILE;
+    /* one work item per (matrix, block of TILE rows) */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (long w = 0; w < batch * blocks; w++) {
+      const long b = w / blocks, i0 = (w % blocks) * TILE, i1 = i0 + TILE < rows ? i0 + TILE : rows;
+      swap2d_rows(x + b * rows * cols, y + b * rows * cols, rows, cols, i0, i1);
+    }
     return;
   }
   const long inner = odims[nd - 1], rows = total / inner, istep = ostride_in[nd - 1];

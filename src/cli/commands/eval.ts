@@ -16,6 +16,7 @@ interface EvalArgs {
   data?: string;
   split?: string;
   set?: string | string[];
+  'on-error'?: string;
   backend?: string;
 }
 
@@ -47,6 +48,11 @@ export async function resolveRunTarget(target: string | undefined, sets: string[
   return { plan, runDir: null, adapterDir: null };
 }
 
+/** The plan with `--on-error` applied. */
+export function withOnError(plan: Plan, onError: string | undefined): Plan {
+  return onError === 'fail' || onError === 'skip' ? { ...plan, data: { ...plan.data, onError } } : plan;
+}
+
 /** The split to read: --data FILE (the recipe's columns), else --split of the plan's data. */
 export async function splitFor(plan: Plan, data: string | undefined, split: string): Promise<{ name: string; split: DataSplitPlan }> {
   const { formatFromPath, resolveSplits } = await import('../../engine/data/index.js');
@@ -71,13 +77,14 @@ export const evalCommand: Command<EvalArgs> = {
       .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
       .option('data', { type: 'string', describe: 'evaluate on this file (the recipe\'s columns) instead of a split' })
       .option('split', { type: 'string', default: 'validation', describe: 'the split of the recipe\'s data: validation or test' })
+      .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
       .option('set', { type: 'string', array: true, describe: 'override a key of a recipe: --set eval.limit=100' })
       .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
   async run(args, out) {
     const started = Date.now();
     const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
     const target = await resolveRunTarget(args.target, sets, out);
-    const { plan } = target;
+    const plan = withOnError(target.plan, args['on-error']);
     const { name, split } = await splitFor(plan, args.data, args.split ?? 'validation');
     const { scanSplit, checkScan } = await import('../../engine/data/index.js');
     const { sourceOptionsForTask, buildSplit } = await import('../../engine/data/build.js');

@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import { PeftError } from '../../errors.js';
 import { CountProgress } from '../count-progress.js';
 import { formatDuration } from '../progress.js';
-import { resolveRunTarget } from './eval.js';
+import { resolveRunTarget, withOnError } from './eval.js';
 
 interface PredictArgs {
   target?: string;
@@ -16,6 +16,7 @@ interface PredictArgs {
   'batch-size'?: number;
   'max-new-tokens'?: number;
   set?: string | string[];
+  'on-error'?: string;
   backend?: string;
 }
 
@@ -29,6 +30,7 @@ export const predictCommand: Command<PredictArgs> = {
       .option('output', { type: 'string', describe: 'where to write the predictions (JSONL)' })
       .option('batch-size', { type: 'number', describe: 'rows per forward pass (default: eval.batch_size)' })
       .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })
+      .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
       .option('set', { type: 'string', array: true, describe: 'override a key of a recipe' })
       .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
   async run(args, out) {
@@ -39,7 +41,7 @@ export const predictCommand: Command<PredictArgs> = {
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new PeftError('USAGE', `--batch-size must be an integer ≥ 1 (got ${batchSize})`);
     const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
     const target = await resolveRunTarget(args.target, sets, out);
-    const { plan } = target;
+    const plan = withOnError(target.plan, args['on-error']);
     const { formatFromPath } = await import('../../engine/data/index.js');
     const path = resolve(args.input);
     if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: args.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });

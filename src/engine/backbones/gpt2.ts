@@ -185,21 +185,23 @@ function buildGpt2(config: Record<string, unknown>, opts: TaskOptions): TaskMode
       ? learnedPositionsAt(wpe, positions, 'n_positions')
       : learnedPositions(wpe, ctx.positionOffset + past, T, 'n_positions');
     const withPos = tf.add(emb.embeds, pos);
-    let x = ctx.site('transformer.embeddings.output', ctx.dropout(withPos, d.drop.embd), (e) => e) as tf.Tensor3D;
-    const mask4 = additiveMask(selfKeyMask(cache, emb.mask), B, T, past + T, true);
+    // after the embedding module: AdapterHub-style prompts prepend here, without positions
+    const out = embeddingSite(ctx, 'transformer.embeddings.output', ctx.dropout(withPos, d.drop.embd) as tf.Tensor3D, emb.mask, past === 0);
+    let x = out.embeds;
+    const mask4 = additiveMask(selfKeyMask(cache, out.mask), B, x.shape[1], past + x.shape[1], true);
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];
     for (const block of blocks) {
       x = block.forward(x, mask4, ctx, cache?.attention(block.keys.attn.heads, false));
       if (req.hiddenStates) hiddenStates.push(x);
     }
-    cache?.record({ keyMask: emb.mask, prepended: emb.prepended });
+    cache?.record({ keyMask: out.mask, prepended: emb.prepended + out.prepended });
     x = lnF.forward(x) as tf.Tensor3D;
     if (req.hiddenStates) hiddenStates[hiddenStates.length - 1] = x;
     let logits: tf.Tensor;
     if (opts.task === 'causal-lm') logits = head.forwardWith(x, wte.weight.value, null);
     else if (opts.task === 'token-cls') logits = head.forward(ctx.dropout(x, headDropout));
-    else logits = head.forward(pool(x, emb.mask, pooling));
-    return { logits, lastHidden: x, hiddenStates: req.hiddenStates ? hiddenStates : undefined, attentionMask: emb.mask };
+    else logits = head.forward(pool(x, out.mask, pooling));
+    return { logits, lastHidden: x, hiddenStates: req.hiddenStates ? hiddenStates : undefined, attentionMask: out.mask };
   }
 
   return {

@@ -101,8 +101,10 @@ export function runStack(
   const B = ids.shape[0];
   const cache = opts.cache;
   const past = cache?.length ?? 0;
-  const emb = embeddingSite(ctx, `${parts.embedPath}.input`, parts.tokens(ids), mask, past === 0);
-  let x = ctx.site(`${parts.embedPath}.output`, parts.finish(emb.embeds, ctx, opts.offset + past), (e) => e) as tf.Tensor3D;
+  const inp = embeddingSite(ctx, `${parts.embedPath}.input`, parts.tokens(ids), mask, past === 0);
+  // after the embedding module (positions, LayerNorm): AdapterHub's prompts prepend here, unpositioned
+  const emb = embeddingSite(ctx, `${parts.embedPath}.output`, parts.finish(inp.embeds, ctx, opts.offset + past) as tf.Tensor3D, inp.mask, past === 0);
+  let x = emb.embeds;
   const T = x.shape[1];
   const enc = opts.encoder;
   const env: LayerEnv = {
@@ -121,7 +123,7 @@ export function runStack(
     x = parts.finalNorm(x, ctx) as tf.Tensor3D;
     if (opts.collect) states[states.length - 1] = x;
   }
-  cache?.record({ keyMask: emb.mask, prepended: emb.prepended });
+  cache?.record({ keyMask: emb.mask, prepended: inp.prepended + emb.prepended });
   return { last: x, states, mask: emb.mask };
 }
 

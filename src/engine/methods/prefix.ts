@@ -195,6 +195,8 @@ export const prefixBuilder: FunctionBuilder = {
       members.forEach(({ site, m }, i) => {
         m.source = (ctx) => mlp.values(i, ctx);
         for (const part of ['prefix_key', 'prefix_value']) storedShapes.set(`${site.path}.${c.plan.name}.${part}`, [kv, length, dim]);
+        // the site's own parameters (a learned scale of the ungated form) are stored as they are
+        for (const [n, p] of m.namedParams(`${site.path}.${c.plan.name}.`)) storedShapes.set(n, [...p.shape]);
       });
       mlps.push({ mlp, members });
     }
@@ -203,10 +205,11 @@ export const prefixBuilder: FunctionBuilder = {
       const names: string[] = [];
       const values = tf.tidy(() => mlps.flatMap(({ mlp, members }) => {
         const all = mlp.output(null);
-        return members.flatMap(({ site }, i) => {
+        return members.flatMap(({ site, m }, i) => {
           const { key, value } = mlp.split(all, i);
-          names.push(`${site.path}.${c.plan.name}.prefix_key`, `${site.path}.${c.plan.name}.prefix_value`);
-          return [key, value];
+          const own = m.namedParams(`${site.path}.${c.plan.name}.`);
+          names.push(`${site.path}.${c.plan.name}.prefix_key`, `${site.path}.${c.plan.name}.prefix_value`, ...own.map(([n]) => n));
+          return [key, value, ...own.map(([, p]) => tf.clone(p.value))];
         });
       }));
       return new Map(names.map((n, i) => [n, values[i]]));

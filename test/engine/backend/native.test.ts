@@ -244,3 +244,20 @@ test('tile and broadcastTo, float32 and int32, with gradients', { skip }, async 
   }
   await assertParity(N, 'broadcastTo', [randn([3, 1], 124)], (t) => tf.broadcastTo(t, [2, 3, 4]), 0, 0);
 });
+
+test('slice (strided and contiguous) and pad, float32 and int32, with gradients', { skip }, async () => {
+  const slices: [number[], number[], number[]][] = [
+    [[16, 12, 8], [0, 0, 0], [16, 1, 8]], [[5, 6], [1, 2], [3, 3]], [[4, 5, 6], [1, 0, 2], [2, -1, 3]], [[7], [2], [4]], [[3, 4], [1, 0], [2, 4]],
+  ];
+  for (const [shape, begin, sz] of slices) {
+    await assertParity(N, `slice ${shape} ${begin} ${sz}`, [randn(shape, 131)], (t) => tf.slice(t, begin, sz), 0, 0);
+    await assertParity(N, `slice int32 ${shape}`, [ints(shape, 132, -9, 9)], (t) => tf.slice(t, begin, sz), 0, 0);
+    await assertGradParity(N, `slice ${shape} ${begin} ${sz}`, [randn(shape, 133)], (t) => tf.slice(t, begin, sz));
+  }
+  const pads: [number[], [number, number][]][] = [[[2, 3], [[1, 0], [2, 1]]], [[3, 1, 2], [[0, 0], [2, 2], [0, 1]]], [[4], [[3, 0]]]];
+  for (const [shape, p] of pads) {
+    await assertParity(N, `pad ${shape}`, [randn(shape, 134)], (t) => tf.pad(t, p, 0.25), 0, 0);
+    await assertParity(N, `pad int32 ${shape}`, [ints(shape, 135, -9, 9)], (t) => tf.pad(t, p, 7), 0, 0);
+    await assertGradParity(N, `pad ${shape}`, [randn(shape, 136)], (t) => tf.pad(t, p));
+  }
+});

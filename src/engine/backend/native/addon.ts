@@ -37,6 +37,9 @@ export interface NativeAddon {
   segmentSum(x: F32, ids: I32, out: F32, numSegments: number, inner: number): void;
   /** native/tile.c: float32 or int32 */
   tile(x: F32 | I32, out: F32 | I32, shape: Shape, reps: Shape): void;
+  /** native/slice_pad.c: float32 or int32 */
+  slice(x: F32 | I32, out: F32 | I32, shape: Shape, begin: Shape, size: Shape): void;
+  pad(x: F32 | I32, out: F32 | I32, shape: Shape, before: Shape, after: Shape, value: number): void;
   /** native/select.c */
   select(cond: Uint8Array, a: F32, b: F32, out: F32, inner: number): void;
   /** native/fused.c: mode 0 tanh approximation, 1 exact (erf) */

@@ -51,6 +51,10 @@ const CASES: Record<string, Case> = {
   'mam (prefix MLP + scaled parallel adapter)': {
     method: { preset: 'mam', modules: { prefix: { length: 3, reparam: { hidden: 8 } }, adapter: { bottleneck: 4 } } }, type: 'UNIFIED_VIEW',
   },
+  'ungated prefix through an MLP, with a learned scale': {
+    method: { function: 'prefix', length: 3, reparam: { hidden: 8 }, composition: 'scaled', scale: 'learned' }, type: 'UNIFIED_VIEW',
+    tensors: ['base_model.model.model.layers.1.self_attn.heads.prefix.prefix_value', 'base_model.model.model.layers.1.self_attn.heads.prefix.scale'],
+  },
   'lora with the seq-cls head': {
     method: { preset: 'lora', rank: 2 }, task: 'seq-cls', type: 'LORA', config: { modules_to_save: ['score'], task_type: 'SEQ_CLS' },
     tensors: ['base_model.model.score.weight'],

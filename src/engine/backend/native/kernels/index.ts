@@ -28,6 +28,7 @@ import { minimumConfig } from './Minimum.js';
 import { multiplyConfig } from './Multiply.js';
 import { negConfig } from './Neg.js';
 import { notEqualConfig } from './NotEqual.js';
+import { padV2Config } from './PadV2.js';
 import { peftGeluConfig } from './PeftGelu.js';
 import { peftGeluGradConfig } from './PeftGeluGrad.js';
 import { peftLayerNormConfig } from './PeftLayerNorm.js';
@@ -42,6 +43,7 @@ import { relu6Config } from './Relu6.js';
 import { rsqrtConfig } from './Rsqrt.js';
 import { selectConfig } from './Select.js';
 import { sigmoidConfig } from './Sigmoid.js';
+import { sliceConfig } from './Slice.js';
 import { softmaxConfig } from './Softmax.js';
 import { softplusConfig } from './Softplus.js';
 import { sqrtConfig } from './Sqrt.js';
@@ -85,6 +87,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     multiplyConfig,
     negConfig,
     notEqualConfig,
+    padV2Config,
     peftGeluConfig,
     peftGeluGradConfig,
     peftLayerNormConfig,
@@ -99,6 +102,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     rsqrtConfig,
     selectConfig,
     sigmoidConfig,
+    sliceConfig,
     softmaxConfig,
     softplusConfig,
     sqrtConfig,
