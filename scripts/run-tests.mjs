@@ -23,5 +23,8 @@ if (files.length === 0) {
   process.exit(2);
 }
 const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// Two test files run at once on a 2-core machine: one BLAS/OpenMP thread each, or their thread
+// pools oversubscribe the cores and spin against each other (orders of magnitude slower).
+const env = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', ...process.env };
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
 process.exit(r.status ?? 1);
