@@ -91,16 +91,13 @@ napi_value fn_matmul(napi_env env, napi_callback_info info) {
   if (m == 0 || n == 0 || batch == 0) return make_undefined(env);
 
   if (batch > 1 && m * n * k < SMALL_GEMM && peft_threads() > 1) {
-    /* Split the batch over threads; OpenBLAS-OpenMP runs single-threaded inside a parallel
-     * region. The pthread build is told to, for the duration of the loop. */
-    const int pthread_blas = openblas_get_parallel() == 1;
-    if (pthread_blas) openblas_set_num_threads(1);
+    /* Split the batch over threads (only with an OpenMP OpenBLAS, see peft_threads), each
+     * product on one thread: OpenBLAS-OpenMP runs single-threaded inside a parallel region. */
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < batch; i++) {
       one_gemm(A + offA[i], B + offB[i], C + i * m * n, m, n, k, ta, tb);
       epilogue(C + i * m * n, m, n, bias, bias_mode, act, alpha);
     }
-    if (pthread_blas) openblas_set_num_threads(peft_threads());
   } else {
     for (long i = 0; i < batch; i++) {
       one_gemm(A + offA[i], B + offB[i], C + i * m * n, m, n, k, ta, tb);

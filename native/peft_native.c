@@ -136,16 +136,22 @@ int arg_ints(args_t *a, size_t i, int64_t *out, int max) {
   return (int)n;
 }
 
+/* Threads of the addon's own loops. With an OpenMP OpenBLAS they share its pool and run
+ * on all its threads; with a pthread OpenBLAS they stay on one thread, so that only one pool
+ * is ever busy (OpenBLAS's pthreads spin for a while after each product; an OpenMP team
+ * beside them would fight them for the cores). */
 static int g_threads = 1;
 
 int peft_threads(void) { return g_threads; }
 
+static int blas_is_openmp(void) { return openblas_get_parallel() == 2; }
+
 void peft_set_threads(int n) {
   if (n < 1) n = 1;
-  g_threads = n;
   openblas_set_num_threads(n);
+  g_threads = blas_is_openmp() ? n : 1;
 #ifdef _OPENMP
-  omp_set_num_threads(n);
+  omp_set_num_threads(g_threads);
 #endif
 }
 
@@ -162,10 +168,11 @@ static napi_value fn_blas_info(napi_env env, napi_callback_info info) {
   return s;
 }
 
+/* The threads the heavy work (the products) runs on: OpenBLAS's. */
 static napi_value fn_num_threads(napi_env env, napi_callback_info info) {
   (void)info;
-  int blas = openblas_get_num_threads();
-  return make_int(env, blas < g_threads ? blas : g_threads);
+  const int blas = openblas_get_num_threads();
+  return make_int(env, blas < 1 ? 1 : blas);
 }
 
 static napi_value fn_set_num_threads(napi_env env, napi_callback_info info) {
@@ -176,10 +183,9 @@ static napi_value fn_set_num_threads(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  /* Both pools (OpenBLAS, OpenMP) follow OpenBLAS's own default: OPENBLAS_NUM_THREADS /
-   * OMP_NUM_THREADS or the number of cores. */
-  g_threads = openblas_get_num_threads();
-  if (g_threads < 1) g_threads = 1;
+  /* OpenBLAS's own default: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS or the number of cores. */
+  const int n = openblas_get_num_threads();
+  g_threads = blas_is_openmp() ? (n < 1 ? 1 : n) : 1;
 #ifdef _OPENMP
   omp_set_num_threads(g_threads);
 #endif

@@ -2,7 +2,7 @@
 // Runs every test/**/*.test.ts with Node's own test runner through tsx.
 // Node 20's `--test` takes no globs, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [substring ...]  (only files whose path contains one)
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -27,4 +27,22 @@ const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-repor
 // pools oversubscribe the cores and spin against each other (orders of magnitude slower).
 const env = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', ...process.env };
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
-process.exit(r.status ?? 1);
+let status = r.status ?? 1;
+
+// The whole suite (no filter) also runs the numerical parity tests — every backbone, method,
+// adapter format, merge and generation against the reference fixtures — on each other backend
+// that loads here (wasm always; native when its addon was built), as on the default cpu.
+const PARITY = ['test/engine/backbones/', 'test/engine/methods/', 'test/engine/formats/adapter', 'test/engine/merge', 'test/engine/generate/'];
+if (filters.length === 0) {
+  const backends = ['wasm'];
+  if (existsSync('build/Release/peft_native.node')) backends.push('native');
+  const parity = files.filter((f) => PARITY.some((p) => f.startsWith(p)));
+  for (const backend of backends) {
+    console.log(`\n# parity tests on the ${backend} backend (${parity.length} files)`);
+    const rb = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=dot', ...parity], {
+      stdio: 'inherit', env: { ...env, PEFT_TEST_BACKEND: backend },
+    });
+    if (rb.status !== 0) status = rb.status ?? 1;
+  }
+}
+process.exit(status);

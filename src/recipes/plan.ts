@@ -132,12 +132,14 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     }
     const path = typeof o.path === 'string' ? fileDir(pathKey, o.path) : '';
     if (path && !existsSync(path)) report(pathKey, `data file not found: ${path}`, 'paths are relative to the recipe file');
-    return {
+    const out: DataSplitPlan = {
       path,
       format: (o.format as DataSplitPlan['format']) ?? (d.format as DataSplitPlan['format']) ?? formatOf(path),
       limit: numOrNull(o.limit),
       split: o.split ? { of: String(sp.of ?? 'train'), fraction: num(sp.fraction, 0.1), part: (sp.part as 'head' | 'tail') ?? 'tail' } : null,
     };
+    if (o.columns) out.columns = Object.fromEntries(Object.entries(obj(o.columns)).map(([k, c]) => [k, String(c)]));
+    return out;
   };
   const data: DataPlan = {
     train: split('train'),
@@ -146,6 +148,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     columns: Object.fromEntries(Object.entries(obj(d.columns)).map(([k, v]) => [k, String(v)])),
     maxLength: num(d.max_length, 128),
     packing: typeof d.packing === 'boolean' ? d.packing : taskType === 'causal-lm',
+    groupByLength: d.group_by_length === true,
     onError: (d.on_error as 'fail' | 'skip') ?? 'fail',
   };
   if (!data.train) report(['data'], 'missing data.train', 'name the training file: data: {train: path/to/train.jsonl}');

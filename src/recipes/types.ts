@@ -78,6 +78,8 @@ export interface DataSplitPlan {
   limit: number | null;
   /** Seeded split of one file: take this fraction (from `split: {from: train, fraction: 0.1}`). */
   split: { of: string; fraction: number; part: 'head' | 'tail' } | null;
+  /** This split's own column mapping (`data.train.columns`), merged over `data.columns`. */
+  columns?: Record<string, string>;
 }
 
 export interface DataPlan {
@@ -87,6 +89,8 @@ export interface DataPlan {
   columns: Record<string, string>;
   maxLength: number;
   packing: boolean;
+  /** Training batches from examples of similar length (transformers' group_by_length). */
+  groupByLength: boolean;
   onError: 'fail' | 'skip';
 }
 

@@ -51,8 +51,8 @@ export function assertClose(actual: tf.Tensor | Float32Array | number[], expecte
   assert.ok(worst <= 1, `${what}: element ${worstAt} is ${a[worstAt]}, expected ${e[worstAt]} (|err| ${Math.abs(a[worstAt] - e[worstAt])}, ${worst.toFixed(2)}× the tolerance)`);
 }
 
+/** Selects a backend as the engine does (PEFT_TEST_BACKEND runs a file's tests on another one). */
 export async function useBackend(name = process.env.PEFT_TEST_BACKEND ?? 'cpu'): Promise<void> {
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend(name);
-  await tf.ready();
+  const { initBackend } = await import('../../src/engine/backend/index.js');
+  await initBackend(name);
 }

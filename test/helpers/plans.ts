@@ -41,7 +41,7 @@ export function makePlan(p: PlanParts): Plan {
     seed: p.seed ?? 0,
     backbone: { path: p.backbone ?? STORIES, dtype: 'float32' },
     task: { numLabels: null, labels: null, pooling: null, labelSmoothing: 0, ...p.task },
-    data: { validation: null, test: null, columns: {}, maxLength: 32, packing: p.task.type === 'causal-lm', onError: 'fail', ...p.data },
+    data: { validation: null, test: null, columns: {}, maxLength: 32, packing: p.task.type === 'causal-lm', groupByLength: false, onError: 'fail', ...p.data },
     method: p.method ?? LORA,
     training: {
       maxSteps: 10, epochs: null, batchSize: 4, gradAccum: 1, maxGradNorm: 1, logEvery: 5, evalEvery: null,

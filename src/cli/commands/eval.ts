@@ -87,13 +87,13 @@ export const evalCommand: Command<EvalArgs> = {
     const plan = withOnError(target.plan, args['on-error']);
     const { name, split } = await splitFor(plan, args.data, args.split ?? 'validation');
     const { scanSplit, checkScan } = await import('../../engine/data/index.js');
-    const { sourceOptionsForTask, buildSplit } = await import('../../engine/data/build.js');
+    const { sourceOptionsForTask, buildSplit, columnsOf } = await import('../../engine/data/build.js');
     // checks before compute: the file is scanned before the model is loaded
     const packing = plan.task.type === 'causal-lm' && plan.data.packing;
     const scanned = packing ? { ...split, limit: null } : split;
     const limit = packing ? null : plan.eval.limit;
     const scan = checkScan(await scanSplit(name, scanned, {
-      task: plan.task, columns: plan.data.columns, seed: plan.seed, limit, source: sourceOptionsForTask(plan),
+      task: plan.task, columns: columnsOf(plan, split), seed: plan.seed, limit, source: sourceOptionsForTask(plan),
     }), scanned, plan.data.onError, limit);
     const { openInference } = await import('../../engine/train/inference.js');
     const s = await openInference(plan, target.adapterDir, { backend: args.backend });

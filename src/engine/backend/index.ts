@@ -11,16 +11,21 @@
 // addon), wasm, cpu. A forced backend that is unknown or fails is PeftError('BACKEND').
 // `listBackends()` says which load and why the others do not (for `peft` to print).
 //
-// initBackend also registers tfjs-core's gradients (`ensureGradients`, ./gradients.ts): the
-// Node bundle of tfjs-core has none, so tf.grad / tf.variableGrads need this first. Code that
-// trains without initBackend (a unit test on cpu, say) calls `await ensureGradients()`.
+// initBackend also registers tfjs-core's gradients and chained ops (`ensureGradients`,
+// ./gradients.ts): the Node bundle of tfjs-core has neither, so tf.grad / tf.variableGrads /
+// t.reshape() need this first. Code that trains without initBackend (a unit test on cpu, say)
+// calls `await ensureGradients()`.
+//
+// Fused ops for the model code — the largest remaining win once matmul is fast (bench step
+// ~200 → ~125 ms on native here): `gelu(x, 'tanh' | 'none')` and `layerNorm(x, w, b, eps)`
+// are one kernel forward and one backward on native, and the same composite maths as plain
+// tfjs ops elsewhere (./fused). `profileKernels(fn)` times a step per kernel.
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { PeftError } from '../../errors.js';
-import { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
-
 import { ensureGradients } from './gradients.js';
+import { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
 
 export { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
 export { ensureGradients } from './gradients.js';

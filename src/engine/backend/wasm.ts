@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import workerThreads, { type WorkerOptions } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './wasm-kernels/index.js';
@@ -84,6 +85,14 @@ async function startThreaded(threads: number): Promise<boolean> {
   URL.createObjectURL = () => workerFile;
   // XNNPACK sizes its pool to half the logical cores it sees.
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+  // The workers must not inherit this process's node flags (--input-type, -e, loaders…): a
+  // worker that fails to start takes the process down.
+  const OriginalWorker = workerThreads.Worker;
+  (workerThreads as { Worker: typeof OriginalWorker }).Worker = class extends OriginalWorker {
+    constructor(file: string | URL, options: WorkerOptions = {}) {
+      super(file, { ...options, execArgv: [] });
+    }
+  };
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 15000)));
@@ -101,6 +110,7 @@ async function startThreaded(threads: number): Promise<boolean> {
     clearTimeout(timer);
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
+    (workerThreads as { Worker: typeof OriginalWorker }).Worker = OriginalWorker;
     if (previous && previous !== 'wasm') await tf.setBackend(previous);
   }
 }

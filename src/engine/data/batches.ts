@@ -107,6 +107,21 @@ export function collate(examples: readonly TokenExample[], opts: CollateOptions 
   return batch;
 }
 
+/** Batches per length-sorted group (transformers' LengthGroupedSampler uses 50). */
+export const MEGABATCH = 50;
+
+/** The order with each run of `size` indices sorted by length, longest first (stable). */
+export function groupedByLength(order: Uint32Array, size: number, length: (i: number) => number): Uint32Array {
+  const out = new Uint32Array(order.length);
+  for (let s = 0; s < order.length; s += size) {
+    const group = Array.from(order.subarray(s, s + size));
+    const lens = new Map(group.map((i) => [i, length(i)]));
+    group.sort((a, b) => (lens.get(b) as number) - (lens.get(a) as number));
+    out.set(group, s);
+  }
+  return out;
+}
+
 export class Batcher {
   private readonly collateOptions: CollateOptions;
   readonly examples: ExampleSet;
@@ -117,6 +132,8 @@ export class Batcher {
     readonly seed: number,
     padId: number | CollateOptions,
     readonly shuffle = true,
+    /** Batches of similar-length examples: each run of 50 batches of the seeded order is sorted by length. */
+    readonly groupByLength = false,
   ) {
     this.examples = Array.isArray(examples) ? new ArrayExampleSet(examples) : (examples as ExampleSet);
     if (this.examples.size === 0) throw new PeftError('DATA', 'the training split has no examples', { hint: 'check the data file and limit' });
@@ -140,6 +157,7 @@ export class Batcher {
     if (!o) {
       const n = this.examples.size;
       o = this.shuffle ? Rng.fromSeed(this.seed, 1 + epoch).permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
+      if (this.groupByLength) o = groupedByLength(o, this.batchSize * MEGABATCH, (i) => this.examples.length(i));
       this.orders.clear();
       this.orders.set(epoch, o);
     }

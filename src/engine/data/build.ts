@@ -63,6 +63,11 @@ export interface SplitOptions extends BuildOptions {
   unlabelled?: boolean;
 }
 
+/** A split's column mapping: its own over `data.columns`. */
+export function columnsOf(plan: Plan, split: DataSplitPlan): Record<string, string> {
+  return split.columns ? { ...plan.data.columns, ...split.columns } : plan.data.columns;
+}
+
 /** How plain-text files become rows for the task: paragraphs for language modelling. */
 export function sourceOptionsForTask(plan: Plan): SourceOptions {
   return plan.task.type === 'causal-lm' || plan.task.type === 'seq2seq' ? { textUnit: 'paragraph' } : {};
@@ -112,7 +117,7 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
   const reader = new ExampleReader(packing ? { ...split, limit: null } : split, {
     name: opts.name,
     task: plan.task,
-    columns: plan.data.columns,
+    columns: columnsOf(plan, split),
     onError: plan.data.onError,
     seed: plan.seed,
     withLabels: !opts.unlabelled,
@@ -148,7 +153,8 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
       hint: packing ? 'the text is shorter than two tokens' : reader.bad.total > 0 ? `all its rows were bad (${reader.bad.summary()})` : 'check the file and its limit',
     });
   }
-  return { batcher: new Batcher(store, opts.batchSize, plan.seed, collateOptionsFor(plan, tok, opts.model), opts.shuffle), stats };
+  const grouped = opts.shuffle && plan.data.groupByLength && !packer;
+  return { batcher: new Batcher(store, opts.batchSize, plan.seed, collateOptionsFor(plan, tok, opts.model), opts.shuffle, grouped), stats };
 }
 
 function limitOf(a: number | null, b: number | null | undefined): number | null {

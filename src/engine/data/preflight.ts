@@ -5,7 +5,7 @@
 import type { Plan } from '../../recipes/types.js';
 import { checkScan, scanSplit } from './scan.js';
 import { resolveSplits } from './split.js';
-import { sourceOptionsForTask, type SplitName } from './build.js';
+import { columnsOf, sourceOptionsForTask, type SplitName } from './build.js';
 import type { ScanResult } from './types.js';
 
 export interface PreflightOptions {
@@ -25,7 +25,7 @@ export async function checkData(plan: Plan, opts: PreflightOptions = {}): Promis
     const scanned = packing ? { ...sp, limit: null } : sp;
     const limit = packing || name === 'train' ? null : plan.eval.limit;
     const result = await scanSplit(name, scanned, {
-      task: plan.task, columns: plan.data.columns, seed: plan.seed, limit, source: sourceOptionsForTask(plan),
+      task: plan.task, columns: columnsOf(plan, sp), seed: plan.seed, limit, source: sourceOptionsForTask(plan),
     });
     out[name] = checkScan(result, scanned, plan.data.onError, limit);
   }

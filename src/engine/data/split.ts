@@ -84,7 +84,11 @@ export function resolveSplits(data: Pick<DataPlan, SplitName>): Record<SplitName
     if (source == null) {
       throw new PeftError('RECIPE', `data.${name}.split takes part of ${of}, but there is no data.${of}`, { hint: `name the ${of} file, or split another one` });
     }
-    if (s.path === '') out[name] = { ...s, path: source.path, format: source.format };
+    if (s.path === '') {
+      out[name] = { ...s, path: source.path, format: source.format };
+      const columns = s.columns ?? source.columns; // the same file: the same columns
+      if (columns) out[name] = { ...out[name], columns };
+    }
     else if (s.path !== source.path) continue; // a file of its own: nothing is shared
     takers.set(of, [...(takers.get(of) ?? []), name]);
   }

@@ -71,6 +71,11 @@ class SeqPool {
     this.offsets[this.count] = this.used;
   }
 
+  /** Elements of entry i. */
+  lengthOf(i: number): number {
+    return (this.offsets[i + 1] as number) - (this.offsets[i] as number);
+  }
+
   get(i: number): Elem {
     const start = this.offsets[i] as number;
     const end = this.offsets[i + 1] as number;
@@ -125,6 +130,8 @@ type Field = (typeof FIELDS)[number];
 export interface ExampleSet {
   readonly size: number;
   get(i: number): TokenExample;
+  /** Input length (ids) of example i, without reading it. */
+  length(i: number): number;
   /** Examples start … end − 1, as a view. */
   slice(start: number, end?: number): ExampleSet;
 }
@@ -135,6 +142,9 @@ class SliceView implements ExampleSet {
   get(i: number): TokenExample {
     if (!(i >= 0 && i < this.size)) throw new RangeError(`example ${i} of ${this.size}`);
     return this.base.get(this.start + i);
+  }
+  length(i: number): number {
+    return this.base.length(this.start + i);
   }
   slice(start: number, end?: number): ExampleSet {
     return sliceOf(this, start, end);
@@ -155,6 +165,9 @@ export class ArrayExampleSet implements ExampleSet {
   }
   get(i: number): TokenExample {
     return this.items[i] as TokenExample;
+  }
+  length(i: number): number {
+    return (this.items[i] as TokenExample).ids.length;
   }
   slice(start: number, end?: number): ExampleSet {
     return new ArrayExampleSet(this.items.slice(start, end));
@@ -217,6 +230,10 @@ export class TokenStore implements ExampleSet {
     if (this.hasLabel) ex.label = this.labels[i];
     if (this.wheres) ex.where = this.wheres[i];
     return ex;
+  }
+
+  length(i: number): number {
+    return this.pools.ids!.lengthOf(i);
   }
 
   slice(start: number, end?: number): ExampleSet {

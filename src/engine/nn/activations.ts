@@ -1,19 +1,15 @@
 // Activation functions by the names Hugging Face configs use (`hidden_act`).
 import * as tf from '@tensorflow/tfjs-core';
 import { PeftError } from '../../errors.js';
+import { gelu as fusedGelu } from '../backend/fused/index.js';
 
 export type Activation = (x: tf.Tensor) => tf.Tensor;
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** GELU, exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (one fused kernel where the backend has it). */
+export const gelu: Activation = (x) => fusedGelu(x, 'none');
 
-/** GELU, exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)). */
-export const gelu: Activation = (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-
-/** GELU, tanh approximation (`gelu_new`, `gelu_pytorch_tanh`). x·x·x, not pow: pow is slow on wasm. */
-export const geluTanh: Activation = (x) => {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI);
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-};
+/** GELU, tanh approximation (`gelu_new`, `gelu_pytorch_tanh`). */
+export const geluTanh: Activation = (x) => fusedGelu(x, 'tanh');
 
 export const silu: Activation = (x) => tf.mul(x, tf.sigmoid(x));
 

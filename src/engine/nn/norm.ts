@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from './module.js';
+import { layerNorm as fusedLayerNorm } from '../backend/fused/index.js';
 
 /** LayerNorm over the last axis (biased variance, as torch). */
 export class LayerNorm extends Module {
@@ -12,12 +13,8 @@ export class LayerNorm extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    const mean = tf.mean(x, -1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.mul(centered, centered), -1, true);
-    let y = tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps))), this.weight.value);
-    if (this.bias) y = tf.add(y, this.bias.value);
-    return y;
+    // one fused kernel (forward and backward) where the backend has it, tfjs ops elsewhere
+    return fusedLayerNorm(x, this.weight.value, this.bias?.value ?? null, this.eps);
   }
 }
 

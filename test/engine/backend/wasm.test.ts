@@ -169,3 +169,18 @@ test('training steps on wasm do not leak tensors', async () => {
   await assertNoLeak('wasm', step);
   tf.dispose([ids, labels, ...Object.values(p)]);
 });
+
+test('wasm uses every core (threaded XNNPACK) and a process using it still exits', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { availableParallelism } = await import('node:os');
+  const code = `
+    const { initBackend } = await import(${JSON.stringify(new URL('../../../src/engine/backend/index.ts', import.meta.url).href)});
+    const tf = await import('@tensorflow/tfjs-core');
+    const info = await initBackend('wasm');
+    tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync();
+    console.log('threads=' + info.threads);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `child exited with ${r.status} (signal ${r.signal}): ${r.stderr.slice(-500)}`);
+  const threads = Number(/threads=(\d+)/.exec(r.stdout)?.[1]);
+  assert.equal(threads, availableParallelism());
+});

@@ -274,3 +274,44 @@ test('bad data is stopped before compute with its place; skip counts what it ski
     s.cleanup();
   }
 });
+
+test('group_by_length: each run of 50 batches of the seeded order is sorted longest first; still a permutation', async () => {
+  const s = scratch();
+  try {
+    const path = s.file('g.jsonl', jsonl(Array.from({ length: 300 }, (_, i) => ({ text: 'word '.repeat(1 + ((i * 37) % 23)), label: i % 2 }))));
+    const plan = makePlan({ task: { type: 'seq-cls', numLabels: 2 }, data: { train: split(path), maxLength: 64, groupByLength: true } });
+    const { batcher } = await buildSplit(plan, plan.data.train!, llama, { name: 'train', batchSize: 4, shuffle: true });
+    const order = batcher.order(0);
+    assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i));
+    const lens = Array.from(order, (i) => batcher.examples.length(i));
+    for (const [from, to] of [[0, 200], [200, 300]]) {
+      const part = lens.slice(from, to);
+      assert.deepEqual(part, [...part].sort((a, b) => b - a), `indices ${from}..${to} sorted by length`);
+    }
+    const b = batcher.next({ epoch: 0, index: 0 }).batch;
+    assert.ok(b.attentionMask.every((m) => m === 1), 'the first batch needs no padding');
+    const plain = makePlan({ ...plan, task: plan.task, data: { ...plan.data, groupByLength: false } });
+    const { batcher: ungrouped } = await buildSplit(plain, plain.data.train!, llama, { name: 'train', batchSize: 4, shuffle: true });
+    assert.deepEqual(new Set(ungrouped.order(0).subarray(0, 200)), new Set(order.subarray(0, 200)), 'the same examples per group as the plain order');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('per-split columns: a split\'s own mapping over data.columns; a seeded part of a file keeps that file\'s mapping', async () => {
+  const s = scratch();
+  try {
+    const tr = s.file('tr.jsonl', jsonl(Array.from({ length: 20 }, (_, i) => ({ review: `r${i}`, stars: i % 2 }))));
+    const dv = s.file('dv.jsonl', jsonl([{ text: 'x', stars: 1 }]));
+    const plan = makePlan({
+      task: { type: 'seq-cls', numLabels: 2 },
+      data: { train: split(tr, { columns: { text: 'review' } }), validation: split(dv), columns: { label: 'stars' } },
+    });
+    const d = await buildData(plan, llama);
+    assert.deepEqual([d.stats.train!.examples, d.stats.validation!.examples], [20, 1]);
+    const part = makePlan({ ...plan, task: plan.task, data: { ...plan.data, validation: { ...split(''), split: { of: 'train', fraction: 0.5, part: 'tail' } } } });
+    assert.equal((await checkData(part)).validation!.examples, 10);
+  } finally {
+    s.cleanup();
+  }
+});

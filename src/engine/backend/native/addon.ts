@@ -97,6 +97,12 @@ function withLoadEnv<T>(load: () => T): T {
   }
 }
 
+/** Every function the kernels call (the NativeAddon interface). */
+const REQUIRED: readonly (keyof NativeAddon)[] = [
+  'blasInfo', 'numThreads', 'setNumThreads', 'matmul', 'binary', 'compare', 'unary', 'reduce', 'softmax', 'transpose',
+  'gather', 'segmentSum', 'select', 'tile', 'slice', 'pad', 'gelu', 'geluGrad', 'layerNorm', 'layerNormGrad',
+];
+
 let cached: NativeAddon | null = null;
 let failure: Error | null = null;
 
@@ -132,7 +138,13 @@ export function loadAddon(): NativeAddon {
       throw new Error(`OpenBLAS addon not built: ${path} missing; install libopenblas-dev and run \`npm run build:native\``);
     }
     const require = createRequire(import.meta.url);
-    cached = withLoadEnv(() => require(path) as NativeAddon);
+    const addon = withLoadEnv(() => require(path) as NativeAddon);
+    // An addon built from older sources lacks newer functions: unavailable, not a crash later.
+    const missing = REQUIRED.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+    if (missing.length > 0) {
+      throw new Error(`OpenBLAS addon out of date (no ${missing.join(', ')}): run \`npm run build:native\``);
+    }
+    cached = addon;
     return cached;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

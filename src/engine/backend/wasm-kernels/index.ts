@@ -3,6 +3,7 @@
 // test/engine/backend/wasm.test.ts lists every kernel the engine relies on and checks that
 // wasm has it and matches the cpu backend.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './BatchMatMul.js';
 import { einsumConfig } from './Einsum.js';
 import { floorDivConfig } from './FloorDiv.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
@@ -10,8 +11,12 @@ import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 /** Kernels wasm lacks. */
 export const WASM_EXTRA_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, einsumConfig];
 
-/** Kernels wasm has but that differ from the cpu backend, wrapped: name → wrapper factory. */
-const WASM_FIXED_KERNELS: Record<string, (original: KernelConfig) => KernelConfig> = { FloorDiv: floorDivConfig };
+/** Kernels wasm has but that differ from the cpu backend or are slow where training needs them,
+ * wrapped: name → wrapper factory. */
+const WASM_FIXED_KERNELS: Record<string, (original: KernelConfig) => KernelConfig> = {
+  FloorDiv: floorDivConfig,
+  BatchMatMul: batchMatMulConfig,
+};
 
 let fixed = false;
 
