@@ -214,7 +214,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     if (step % t.logEvery === 0 || step === totalSteps) {
       run.appendMetrics({
         type: 'train', step, epoch: cursor.epoch, loss: windowLoss / windowSteps, lr, grad_norm: norm,
-        tokens_per_s: tps, elapsed_s: rec.elapsedSec, live_tensors: tf.memory().numTensors,
+        tokens_per_s: tps, elapsed_s: rec.elapsedSec, live_tensors: tf.memory().numTensors, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20),
       });
       windowLoss = 0;
       windowSteps = 0;

@@ -23,7 +23,22 @@ type DataId = object;
  * end, so the pool needs about one step's worth); PEFT_NATIVE_POOL_MB overrides. */
 const POOL_LIMIT = process.env.PEFT_NATIVE_POOL_MB
   ? Number(process.env.PEFT_NATIVE_POOL_MB) * 2 ** 20
-  : Math.max(2 ** 30, totalmem() / 8);
+  : Math.min(2 ** 30, totalmem() / 8);
+
+/**
+ * Buffers come in size classes (quarter powers of two above 4096 elements, ≤ 19% slack) and a
+ * kernel gets a view of the exact length: with dynamic padding every batch has other shapes,
+ * and exact-size free lists would fill the pool with sizes never asked for again.
+ */
+export function sizeClass(n: number): number {
+  if (n <= 4096) return n;
+  return Math.ceil(2 ** (Math.ceil(Math.log2(n) * 4) / 4));
+}
+
+/** The whole buffer behind a view from `alloc` (a view at offset 0 of a pooled buffer). */
+function whole(values: Buf): Buf {
+  return values.byteLength === values.buffer.byteLength ? values : new (values.constructor as new (b: ArrayBufferLike) => Buf)(values.buffer);
+}
 
 /** tfjs-backend-cpu's backend, holding the addon its kernels call and a buffer pool. */
 export class NativeBackend extends MathBackendCPU {
@@ -42,21 +57,22 @@ export class NativeBackend extends MathBackendCPU {
 
   /** An output buffer for a kernel. Not zeroed: the kernel writes every element. */
   alloc(n: number, dtype: DataType): Buf {
-    const list = this.free.get(`${dtype}:${n}`);
+    const cap = sizeClass(n);
+    const list = this.free.get(`${dtype}:${cap}`);
     const reused = list?.pop();
     if (reused) {
       this.freeBytes -= reused.byteLength;
       this.owned.set(reused.buffer, 0);
-      return reused;
+      return cap === n ? reused : reused.subarray(0, n);
     }
-    const b = dtype === 'int32' ? new Int32Array(n) : dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+    const b = dtype === 'int32' ? new Int32Array(cap) : dtype === 'bool' ? new Uint8Array(cap) : new Float32Array(cap);
     if (n > 0) this.owned.set(b.buffer, 0);
-    return b;
+    return cap === n ? b : b.subarray(0, n);
   }
 
   /** Gives back a scratch buffer from `alloc` that no tensor holds. */
   release(b: Buf): void {
-    if (this.owned.get(b.buffer) === 0) this.recycle(b);
+    if (this.owned.get(b.buffer) === 0) this.recycle(b.byteOffset === 0 ? whole(b) : b);
   }
 
   private recycle(b: Buf): void {
@@ -100,10 +116,7 @@ export class NativeBackend extends MathBackendCPU {
       const count = buf ? this.owned.get(buf) : undefined;
       if (values && buf && count !== undefined) {
         if (count <= 1) {
-          const whole = values.byteOffset === 0 && values.byteLength === buf.byteLength
-            ? values
-            : new (values.constructor as new (b: ArrayBufferLike) => Buf)(buf);
-          this.recycle(whole);
+          this.recycle(whole(values));
         } else {
           this.owned.set(buf, count - 1);
         }
