@@ -9,7 +9,6 @@ import { planRecipe, validateRecipeFile, type Plan } from '../../recipes/index.j
 import { issueLine } from './validate.js';
 import { TrainProgress, formatDuration } from '../progress.js';
 import { describePlan } from '../describe-plan.js';
-import { summarizeBadRows } from '../../engine/data/policy.js';
 
 interface TrainArgs {
   recipe?: string;
@@ -52,6 +51,7 @@ export const trainCommand: Command<TrainArgs> = {
   async run(args, out) {
     const { runTraining } = await import('../../engine/train/run.js');
     const { RunDir } = await import('../../engine/train/run-dir.js');
+    const { summarizeBadRows } = await import('../../engine/data/policy.js');
     let resumeDir: string | undefined;
     let plan: Plan;
     if (typeof args.resume === 'string' && args.resume !== '' && !args.resume.match(/\.ya?ml$/i)) {

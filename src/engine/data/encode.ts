@@ -156,7 +156,8 @@ export class ExampleEncoder {
       const sub = piece.length > 0 ? piece : unk !== null ? [unk] : [];
       sub.slice(0, room - (ids.length - prefix.length)).forEach((id, k) => {
         ids.push(id);
-        labels.push(k === 0 ? (e.labels?.[w] ?? IGNORE_INDEX) : IGNORE_INDEX);
+        // unlabelled rows (prediction) mark each word's first sub-token with 0
+        labels.push(k === 0 ? (e.labels ? (e.labels[w] ?? IGNORE_INDEX) : 0) : IGNORE_INDEX);
       });
     }
     ids.push(...suffix);

@@ -91,7 +91,8 @@ export class RowMapper {
     const spec = TASK_ROLES[task.type];
     const withLabels = options.withLabels ?? true;
     this.wanted = [
-      ...spec.required.filter((r) => withLabels || r !== 'label').map((role) => ({ role, required: true })),
+      // without labels: no label, and no seq2seq target (the target is what a prediction generates)
+      ...spec.required.filter((r) => withLabels || (r !== 'label' && r !== 'target')).map((role) => ({ role, required: true })),
       ...spec.optional.map((role) => ({ role, required: false })),
     ];
   }

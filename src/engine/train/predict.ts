@@ -71,7 +71,7 @@ export function predictBatch(p: Predictor, b: Batch, opts: PredictOptions = {}):
   const withLoss = opts.loss ?? Boolean(b.labels || b.tokenLabels || b.targetLabels || task === 'causal-lm');
   const result: BatchResult = { lossSum: 0, lossCount: 0, predictions: [], references: null };
   tf.tidy(() => {
-    if (task === 'causal-lm' && !withLoss) return;
+    if ((task === 'causal-lm' || task === 'seq2seq') && !withLoss) return; // only generation is asked for
     const out = p.model.forward(batchInputs(b), ctx);
     switch (task) {
       case 'causal-lm': {

@@ -4,10 +4,14 @@
 // perplexity, ROUGE and BLEU from generated text), image classification on a ViT with real digits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { runTraining, type RunSummary } from '../../../src/engine/train/run.js';
+import { RunDir } from '../../../src/engine/train/run-dir.js';
+import { openInference } from '../../../src/engine/train/inference.js';
+import { predictFile } from '../../../src/engine/train/predict-file.js';
 import type { Plan } from '../../../src/recipes/types.js';
 import { makePlan, split, LORA, type PlanParts } from '../../helpers/plans.js';
 import { SKIP_NO_SHARED, SHARED } from '../../helpers/fixtures.js';
@@ -28,6 +32,18 @@ function files(name: string, make: (r: () => number) => object, n: number, nVal:
 async function run(parts: PlanParts): Promise<RunSummary> {
   const plan: Plan = makePlan({ output: join(dir, 'runs'), ...parts });
   return runTraining(plan, { backend: BACKEND });
+}
+
+/** `peft predict`'s engine on a finished run: one output object per input row. */
+async function predict(s: RunSummary, rows: object[]): Promise<Record<string, any>[]> {
+  const input = join(dir, `in-${s.name}-${Date.now()}.jsonl`);
+  writeFileSync(input, jsonl(rows));
+  const session = await openInference(RunDir.open(s.run_dir).readPlan(), s.adapter_dir, { backend: BACKEND });
+  const output = join(dir, `out-${s.name}-${Date.now()}.jsonl`);
+  const r = await predictFile(session, { path: input, format: 'jsonl' }, output, { batchSize: 2, maxNewTokens: 6 });
+  assert.deepEqual([r.rows, r.predicted, r.skipped], [rows.length, rows.length, 0]);
+  tf.disposeVariables();
+  return readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
 
 const words = (r: () => number, n: number, from = WORDS.slice(0, 20)) => Array.from({ length: n }, () => pick(r, from)).join(' ');
@@ -65,6 +81,10 @@ test('token-cls (BERT): per-word tags learnt; accuracy and F1 over words', { ski
   assert.ok(s.after!.loss < s.before!.loss * 0.7, `loss ${s.before!.loss} → ${s.after!.loss}`);
   assert.ok(s.after!.accuracy! >= 0.8, `accuracy ${s.after!.accuracy}`);
   assert.ok(s.after!.f1! > s.before!.f1!, `f1 ${s.before!.f1} → ${s.after!.f1}`);
+  const out = await predict(s, [{ tokens: ['john', 'is', 'in', 'paris'] }, { tokens: 'mary saw a big dog' }, { tokens: ['oslo'] }]);
+  assert.deepEqual(out.map((o) => o.tokens.length), [4, 5, 1]);
+  out.forEach((o) => assert.equal(o.tags.length, o.tokens.length));
+  assert.deepEqual([out[0].tags[0], out[0].tags[3]], ['B-PER', 'B-LOC']);
 });
 
 test('regression (stories260K, score on the last token): MSE falls, Pearson / Spearman correlate', async () => {
@@ -80,6 +100,9 @@ test('regression (stories260K, score on the last token): MSE falls, Pearson / Sp
   assert.ok(s.after!.loss < s.before!.loss, `mse ${s.before!.loss} → ${s.after!.loss}`);
   assert.ok(s.after!.pearson! > 0.8, `pearson ${s.after!.pearson}`);
   assert.ok(s.after!.spearman! > 0.8, `spearman ${s.after!.spearman}`);
+  const out = await predict(s, [{ text: 'good film day' }, { text: 'very very very good food book' }]);
+  assert.ok(out.every((o) => typeof o.value === 'number'));
+  assert.ok(out[1].value > out[0].value, `${out[1].value} > ${out[0].value}`);
 });
 
 test('causal LM from JSONL texts, packed (stories260K): perplexity falls', async () => {
@@ -90,6 +113,9 @@ test('causal LM from JSONL texts, packed (stories260K): perplexity falls', async
   });
   assert.ok(s.after!.perplexity! < s.before!.perplexity! * 0.7, `perplexity ${s.before!.perplexity} → ${s.after!.perplexity}`);
   assert.ok(Math.abs(s.after!.perplexity! - Math.exp(s.after!.loss)) < 1e-9 * s.after!.perplexity!);
+  const out = await predict(s, [{ text: 'the cat saw the' }]);
+  assert.equal(typeof out[0].text, 'string');
+  assert.ok(out[0].text.length > 0);
 });
 
 for (const family of ['bart', 't5'] as const) {
@@ -109,6 +135,8 @@ for (const family of ['bart', 't5'] as const) {
       assert.ok(Number.isFinite(s.after![k]), `${k} ${s.after![k]}`);
     }
     assert.ok(s.after!.rougeL! >= s.before!.rougeL!, `rougeL ${s.before!.rougeL} → ${s.after!.rougeL}`);
+    const out = await predict(s, [{ source: 'good bad great' }, { source: 'film book' }]);
+    assert.ok(out.every((o) => typeof o.text === 'string'));
   });
 }
 
