@@ -1,6 +1,7 @@
 // peft eval RUN_DIR|RECIPE: the run's plan and adapter, evaluated on a split of its data (or any
 // file with the recipe's columns), with the loss and every metric of eval.metrics.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import chalk from 'chalk';
 import type { Command } from '../command.js';
 import type { Output } from '../output.js';
@@ -17,6 +18,7 @@ interface EvalArgs {
   split?: string;
   set?: string | string[];
   'on-error'?: string;
+  adapter?: string;
   backend?: string;
 }
 
@@ -27,12 +29,24 @@ export interface RunTarget {
   adapterDir: string | null;
 }
 
-/** RUN_DIR, or RECIPE (its latest run with an adapter; without one, the untrained method). */
-export async function resolveRunTarget(target: string | undefined, sets: string[], out: Output): Promise<RunTarget> {
+/**
+ * RUN_DIR, or RECIPE (its latest run with an adapter; without one, the untrained method), or
+ * RECIPE with --adapter DIR: an adapter saved by any tool (Python peft's layout, ours, or
+ * AdapterHub's) on the recipe's backbone and task.
+ */
+export async function resolveRunTarget(target: string | undefined, sets: string[], out: Output, adapter?: string): Promise<RunTarget> {
   if (!target) throw new PeftError('USAGE', 'name a run directory or a recipe', { hint: 'peft eval runs/sst2-lora/20250101-120000' });
   const { isRunDir, latestRunOf } = await import('../../engine/train/inference.js');
   const { RunDir } = await import('../../engine/train/run-dir.js');
   const path = resolve(target);
+  if (adapter !== undefined) {
+    const dir = resolve(adapter);
+    if (!existsSync(join(dir, 'adapter_config.json'))) {
+      throw new PeftError('FILE', 'no adapter_config.json in the adapter directory', { where: adapter, hint: 'name a directory saved by peft, Python peft or AdapterHub' });
+    }
+    const plan = isRunDir(path) ? RunDir.open(path).readPlan() : planFromFile(target, sets, out);
+    return { plan, runDir: isRunDir(path) ? path : null, adapterDir: dir };
+  }
   if (isRunDir(path)) {
     const run = RunDir.open(path);
     if (!run.hasAdapter()) throw new PeftError('FILE', 'the run has no adapter yet', { where: path, hint: 'it was stopped before its first evaluation or its end' });
@@ -76,6 +90,7 @@ export const evalCommand: Command<EvalArgs> = {
     y
       .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
       .option('data', { type: 'string', describe: 'evaluate on this file (the recipe\'s columns) instead of a split' })
+      .option('adapter', { type: 'string', describe: 'evaluate this adapter directory (peft, Python peft or AdapterHub layout) instead of the run\'s' })
       .option('split', { type: 'string', default: 'validation', describe: 'the split of the recipe\'s data: validation or test' })
       .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
       .option('set', { type: 'string', array: true, describe: 'override a key of a recipe: --set eval.limit=100' })
@@ -83,7 +98,7 @@ export const evalCommand: Command<EvalArgs> = {
   async run(args, out) {
     const started = Date.now();
     const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
-    const target = await resolveRunTarget(args.target, sets, out);
+    const target = await resolveRunTarget(args.target, sets, out, args.adapter);
     const plan = withOnError(target.plan, args['on-error']);
     const { name, split } = await splitFor(plan, args.data, args.split ?? 'validation');
     const { scanSplit, checkScan } = await import('../../engine/data/index.js');

@@ -17,6 +17,7 @@ interface PredictArgs {
   'max-new-tokens'?: number;
   set?: string | string[];
   'on-error'?: string;
+  adapter?: string;
   backend?: string;
 }
 
@@ -28,6 +29,7 @@ export const predictCommand: Command<PredictArgs> = {
       .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
       .option('input', { type: 'string', describe: 'rows to predict (the recipe\'s columns; labels not needed)' })
       .option('output', { type: 'string', describe: 'where to write the predictions (JSONL)' })
+      .option('adapter', { type: 'string', describe: 'use this adapter directory (peft, Python peft or AdapterHub layout) instead of the run\'s' })
       .option('batch-size', { type: 'number', describe: 'rows per forward pass (default: eval.batch_size)' })
       .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })
       .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
@@ -40,7 +42,7 @@ export const predictCommand: Command<PredictArgs> = {
     const batchSize = args['batch-size'];
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new PeftError('USAGE', `--batch-size must be an integer ≥ 1 (got ${batchSize})`);
     const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
-    const target = await resolveRunTarget(args.target, sets, out);
+    const target = await resolveRunTarget(args.target, sets, out, args.adapter);
     const plan = withOnError(target.plan, args['on-error']);
     const { formatFromPath } = await import('../../engine/data/index.js');
     const path = resolve(args.input);

@@ -9,7 +9,7 @@ import type { Plan } from '../../recipes/types.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { loadBackbone } from '../backbones/index.js';
 import { injectMethod } from '../methods/index.js';
-import { loadAdapter } from '../formats/adapter/load.js';
+import { loadAnyAdapter } from '../formats/adapterhub/detect.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from './run-dir.js';
 import type { Predictor } from './predict.js';
@@ -44,7 +44,7 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
   const warnings: string[] = [];
   let peft;
   if (adapterDir) {
-    const loaded = loadAdapter(adapterDir, model, plan.seed);
+    const loaded = loadAnyAdapter(adapterDir, model, plan.seed);
     peft = loaded.peft;
     warnings.push(...loaded.warnings);
   } else {
