@@ -80,6 +80,8 @@ export interface MethodContext {
   family: FamilyInfo | null;
   depth: number | null;
   task: TaskType;
+  /** training.dropout: the dropout of modules that set none. */
+  dropout?: number;
 }
 
 function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: MethodContext, report: Report, presetName?: string): ModulePlan | null {
@@ -139,7 +141,7 @@ function moduleFromSpec(name: string, spec: ModuleSpec, base: DocPath, ctx: Meth
   const layersPath: DocPath = [...base, 'layers'];
   const layers = parseLayers(spec.layers, layersPath, report);
   checkLayersInRange(layers, ctx.depth, layersPath, report);
-  const options: ModulePlan['options'] = { init: (spec.init as InitKind | undefined) ?? d.init, dropout: spec.dropout ?? 0 };
+  const options: ModulePlan['options'] = { init: (spec.init as InitKind | undefined) ?? d.init, dropout: spec.dropout ?? ctx.dropout ?? 0 };
   if (fn === 'lowrank' || fn === 'hadamard' || fn === 'svd') Object.assign(options, { rank, alpha });
   if (fn === 'lowrank') Object.assign(options, { rslora: Boolean(spec.rslora), dora: Boolean(spec.dora) });
   if (fn === 'svd') {

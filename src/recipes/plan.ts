@@ -116,7 +116,8 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     labelSmoothing: num(t.label_smoothing, 0),
   };
 
-  const method = planMethod(doc.method, { family, depth, task: taskType }, report);
+  const trainingDoc = obj(doc.training);
+  const method = planMethod(doc.method, { family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined }, report);
 
   // data
   const d = obj(doc.data);
