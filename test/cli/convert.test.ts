@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SKIP_NO_SHARED } from '../helpers/fixtures.js';
 
 /** The project's shared data, beside the repository. */
 const SHARED = resolve(import.meta.dirname, '../../../shared');
@@ -29,7 +30,7 @@ test('dist is built', () => {
   assert.ok(existsSync(join(ROOT, 'dist/cli/commands/convert.js')), 'run `npm run build` before this test');
 });
 
-test('convert llama2c writes the HF directory and says what it wrote', () => {
+test('convert llama2c writes the HF directory and says what it wrote', { skip: SKIP_NO_SHARED }, () => {
   const out = join(tmp(), 'm');
   const r = peft('convert', 'llama2c', MODEL, '--tokenizer', TOK, '--out', out);
   assert.equal(r.code, 0, r.stderr);
@@ -38,14 +39,14 @@ test('convert llama2c writes the HF directory and says what it wrote', () => {
   assert.deepEqual(readdirSync(out).sort(), [...FILES].sort());
 });
 
-test('--json prints exactly one document {ok, out, files, params}', () => {
+test('--json prints exactly one document {ok, out, files, params}', { skip: SKIP_NO_SHARED }, () => {
   const out = join(tmp(), 'm');
   const r = peft('convert', 'llama2c', MODEL, '--tokenizer', TOK, '--out', out, '--json');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { ok: true, out, files: FILES, params: 260032 });
 });
 
-test('a truncated model fails with exit 2 and one line naming the file, the expected and the found size', () => {
+test('a truncated model fails with exit 2 and one line naming the file, the expected and the found size', { skip: SKIP_NO_SHARED }, () => {
   const d = tmp();
   const cut = join(d, 'cut.bin');
   writeFileSync(cut, readFileSync(MODEL).subarray(0, 700000));
@@ -64,7 +65,7 @@ test('a truncated model fails with exit 2 and one line naming the file, the expe
   assert.equal(doc.error.where, cut);
 });
 
-test('refuses a non-empty output directory without --force', () => {
+test('refuses a non-empty output directory without --force', { skip: SKIP_NO_SHARED }, () => {
   const out = tmp();
   writeFileSync(join(out, 'notes.txt'), 'mine');
   const r = peft('convert', 'llama2c', MODEL, '--tokenizer', TOK, '--out', out);
@@ -87,7 +88,7 @@ test('usage errors: missing --tokenizer, unknown format, missing model file', ()
   assert.match(m.stderr, /absent\.bin\s+no such file/);
 });
 
-test('deterministic: converting twice gives byte-identical files, equal to the committed assets', () => {
+test('deterministic: converting twice gives byte-identical files, equal to the committed assets', { skip: SKIP_NO_SHARED }, () => {
   const d = tmp();
   for (const o of ['a', 'b']) assert.equal(peft('convert', 'llama2c', MODEL, '--tokenizer', TOK, '--out', join(d, o)).code, 0);
   for (const f of FILES) {

@@ -17,50 +17,73 @@ function runDirs(out: string): string[] {
   return existsSync(d) ? readdirSync(d).map((r) => join(d, r)) : [];
 }
 
-/** Starts `peft train`; kills it with `signal` after `ms` (unless it ends first). */
-function runFor(args: string[], ms: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+interface Ended { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number; atMs: number | null }
+
+/**
+ * Starts `peft train`; kills it with `signal` `ms` after its stdout first matches `after` (or
+ * after the start, without `after`), unless it ends first. `atMs`: when `after` matched.
+ */
+function runFor(args: string[], ms: number, signal: NodeJS.Signals, after?: RegExp): Promise<Ended> {
   return new Promise((resolve) => {
+    const t0 = Date.now();
     const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    let atMs: number | null = null;
+    let timer: NodeJS.Timeout | undefined = after ? undefined : setTimeout(() => child.kill(signal), ms);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (after && atMs === null && after.test(stdout)) {
+        atMs = Date.now() - t0;
+        timer = setTimeout(() => child.kill(signal), ms);
+      }
+    });
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(signal), ms);
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
-      resolve({ code, signal: sig, stdout, stderr });
+      resolve({ code, signal: sig, stdout, stderr, ms: Date.now() - t0, atMs });
     });
   });
 }
 
+/** The line `peft train` prints when its data is read: training starts right after. */
+const TRAINING = /^data {4}train:/m;
+
 test('SIGKILL at random moments, resumed each time, ends bit-identical to an uninterrupted run', { timeout: 900_000 }, async () => {
   const ref = mkdtempSync(join(tmpdir(), 'peft-ref-'));
-  const t0 = Date.now();
-  const r = peftCli(['train', RECIPE, '--output', ref]);
-  const wallMs = Date.now() - t0;
+  const r = await runFor(['train', RECIPE, '--output', ref], 600_000, 'SIGKILL', TRAINING);
   assert.equal(r.code, 0, r.stderr);
+  const trainMs = r.ms - (r.atMs ?? 0);
   const refAdapter = readFileSync(join(runDirs(ref)[0], 'adapter', 'adapter_model.safetensors'));
   const refSummary = JSON.parse(readFileSync(join(runDirs(ref)[0], 'summary.json'), 'utf8'));
 
   const out = mkdtempSync(join(tmpdir(), 'peft-kill-'));
-  // kill times: past start-up, and short against the whole run, so that ten kills land inside
-  // it whatever the machine's speed; a fixed pseudo-random sequence, so failures reproduce
+  // Kill moments from a fixed pseudo-random sequence (failures reproduce), timed from the moment
+  // training starts — start-up time varies with the machine's load, the training phase less —
+  // and short against the training phase so that many kills land inside one run; every third
+  // kill lands during start-up instead (model and data loading, resume).
   let x = 12345;
-  const nextDelay = () => {
+  const rand = (n: number) => {
     x = (x * 1103515245 + 12345) % 2147483648;
-    return 900 + (x % Math.max(400, Math.round(wallMs / 6)));
+    return x % Math.max(1, Math.round(n));
   };
   let kills = 0;
   let resumedMidRun = 0;
   let finished = false;
   let first = true;
-  for (let attempt = 0; attempt < 40 && !finished; attempt++) {
+  for (let attempt = 0; attempt < 60 && !finished; attempt++) {
     const args = first ? ['train', RECIPE, '--output', out] : ['train', RECIPE, '--resume', '--output', out];
-    // the first attempt may die before its run directory exists; then start afresh
-    const res = await runFor(args, kills < 10 ? nextDelay() : 600_000, 'SIGKILL');
+    const killing = kills < 10 || resumedMidRun < 3;
+    const early = attempt % 3 === 2;
+    const res = !killing
+      ? await runFor(args, 600_000, 'SIGKILL')
+      : early
+        ? await runFor(args, 300 + rand(700), 'SIGKILL')
+        : await runFor(args, rand(trainMs / 10), 'SIGKILL', TRAINING);
     if (/resuming from .*step-\d+/.test(res.stdout)) resumedMidRun++;
     if (res.signal === 'SIGKILL') {
       kills++;
+      // the first attempt may die before its run directory exists; then start afresh
       if (runDirs(out).length > 0) first = false;
       continue;
     }

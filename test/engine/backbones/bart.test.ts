@@ -49,7 +49,7 @@ test('BART final_logits_bias is a loaded buffer, not a parameter', { skip: SKIP_
   assert.equal(countParams(model), total);
 });
 
-test('BART sites: both stacks, cross-attention in the decoder only, linear sites at HF module paths', () => {
+test('BART sites: both stacks, cross-attention in the decoder only, linear sites at HF module paths', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'seq2seq' });
   const modules = new Set(model.root.namedModules().map(([n]) => n));
   for (const stack of ['encoder', 'decoder'] as const) {

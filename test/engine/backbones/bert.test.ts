@@ -46,7 +46,7 @@ test('BERT matches transformers: logits, pooler, last and every hidden state (pa
   out.hiddenStates!.forEach((h, i) => assertClose(h, outputs.hidden_states[i], `hidden_states[${i}]`));
 });
 
-test('BERT sites: every unified-view position, linear sites at HF module paths', () => {
+test('BERT sites: every unified-view position, linear sites at HF module paths', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'seq-cls' });
   const positions = new Set(model.sites.map((s) => s.position));
   for (const p of ['embeddings', 'embeddings.output', 'self_attn.query', 'self_attn.key', 'self_attn.value', 'self_attn.heads',

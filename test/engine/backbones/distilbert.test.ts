@@ -30,7 +30,7 @@ test('DistilBERT matches transformers: logits, last and every hidden state (padd
   out.hiddenStates!.forEach((h, i) => assertClose(h, outputs.hidden_states[i], `hidden_states[${i}]`));
 });
 
-test('DistilBERT sites at its own module paths', () => {
+test('DistilBERT sites at its own module paths', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'seq-cls' });
   assert.deepEqual(model.sites.filter((s) => s.layer === 1).map((s) => [s.position, s.path]), [
     ['self_attn.query', 'distilbert.transformer.layer.1.attention.q_lin'],

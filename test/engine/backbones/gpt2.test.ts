@@ -30,7 +30,7 @@ test('GPT-2 on the wasm backend matches transformers', { skip: SKIP_NO_SHARED },
   });
 });
 
-test('GPT-2 sites: the fused c_attn is self_attn.qkv, q/k/v are its slices, linear sites at HF module paths', () => {
+test('GPT-2 sites: the fused c_attn is self_attn.qkv, q/k/v are its slices, linear sites at HF module paths', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'causal-lm' });
   const l0 = model.sites.filter((s) => s.layer === 0);
   const byPos = new Map(l0.map((s) => [s.position, s]));

@@ -22,7 +22,7 @@ test('mBART on the wasm backend matches transformers', { skip: SKIP_NO_SHARED },
   });
 });
 
-test('mBART tree: BART names plus model.encoder.layer_norm and model.decoder.layer_norm', () => {
+test('mBART tree: BART names plus model.encoder.layer_norm and model.decoder.layer_norm', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'seq2seq' });
   const names = model.root.namedParams().map(([n]) => n);
   for (const n of ['model.encoder.layer_norm.weight', 'model.decoder.layer_norm.bias', 'model.encoder.layernorm_embedding.weight',

@@ -52,7 +52,7 @@ test('T5 relative bias with a prefix: queries sit after the p prefix keys (the r
   }
 });
 
-test('T5 sites and tree: HF module paths, relative_attention_bias in block 0 only, cross-attention in the decoder', () => {
+test('T5 sites and tree: HF module paths, relative_attention_bias in block 0 only, cross-attention in the decoder', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'seq2seq' });
   const names = model.root.namedParams().map(([n]) => n);
   assert.deepEqual(names.filter((n) => n.includes('relative_attention_bias')), [

@@ -41,7 +41,7 @@ test('patchify equals the stride-p convolution it replaces', async () => {
   assertClose(viaMatmul, Array.from(tf.reshape(conv, [-1, D]).dataSync()), 'patch projection');
 });
 
-test('ViT sites: no token embeddings (only embeddings.output), pre-LN layer positions, HF linear paths', () => {
+test('ViT sites: no token embeddings (only embeddings.output), pre-LN layer positions, HF linear paths', { skip: SKIP_NO_SHARED }, () => {
   const { model } = buildBackbone(dir, { task: 'image-cls' });
   assert.equal(model.architecture, 'ViTForImageClassification');
   assert.deepEqual(model.sites.filter((s) => s.layer < 0).map((s) => [s.path, s.position]), [['vit.embeddings.output', 'embeddings.output']]);

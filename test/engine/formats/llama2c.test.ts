@@ -9,6 +9,7 @@ import {
 import { openSafetensors } from '../../../src/engine/formats/safetensors.js';
 import { PeftError } from '../../../src/errors.js';
 import { applyRope, forward, greedy, parseLlama2cBin, type RefConfig, type RefWeights } from './llama-reference.js';
+import { SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 
 /** The project's shared data, beside the repository. */
 const SHARED = resolve(import.meta.dirname, '../../../../shared');
@@ -123,7 +124,7 @@ describe('RoPE: interleaved pairs vs rotate_half', () => {
   });
 });
 
-describe('stories260K', () => {
+describe('stories260K', { skip: SKIP_NO_SHARED }, () => {
   const dir = tmp();
   const result = convertLlama2c({ model: BIN, tokenizer: TOK, out: join(dir, 'model') });
   const out = join(dir, 'model');
@@ -203,7 +204,7 @@ describe('stories260K', () => {
   });
 });
 
-describe('checks on the input', () => {
+describe('checks on the input', { skip: SKIP_NO_SHARED }, () => {
   test('a truncated file names the file, the expected and the found size', () => {
     const p = join(tmp(), 'cut.bin');
     writeFileSync(p, readFileSync(BIN).subarray(0, 1000000));
@@ -277,7 +278,7 @@ function syntheticBin(path: string, o: { dim: number; hidden: number; layers: nu
   writeFileSync(path, Buffer.concat([Buffer.from(head.buffer), ...parts.map((p) => Buffer.from(p.buffer))]));
 }
 
-test('an untied classifier (negative vocab_size) becomes lm_head.weight, and the forward still matches', () => {
+test('an untied classifier (negative vocab_size) becomes lm_head.weight, and the forward still matches', { skip: SKIP_NO_SHARED }, () => {
   const d = tmp();
   const bin = join(d, 'untied.bin');
   syntheticBin(bin, { dim: 24, hidden: 40, layers: 2, heads: 6, kv: 2, vocab: 512, seq: 16, tied: false });

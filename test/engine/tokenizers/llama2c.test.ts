@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { convertLlama2c } from '../../../src/engine/formats/llama2c.js';
 import { loadTokenizer, readLlama2cTokenizer, type TextTokenizer } from '../../../src/engine/tokenizers/index.js';
 import { PeftError } from '../../../src/errors.js';
+import { SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'peft-tok-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -67,7 +68,7 @@ const UNICODE = [
   '€100 ≠ £90 ± ¥', 'ñandú “quotes” ‘single’', 'a\u00a0b\u3000c', '\ud83d\ude00\ud83d',
 ];
 
-describe('llama2.c tokenizer as tokenizer.json', () => {
+describe('llama2.c tokenizer as tokenizer.json', { skip: SKIP_NO_SHARED }, () => {
   let tok: TextTokenizer;
   const pieces = readLlama2cTokenizer(TOK, 512).pieces;
   before(async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTokenizer } from '../../../src/engine/tokenizers/index.js';
 import { PeftError } from '../../../src/errors.js';
+import { SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'peft-load-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -25,14 +26,14 @@ function dirWith(src: string, files: string[], extra: Record<string, unknown> = 
 }
 
 const SENTENCES = [
-  ...readFileSync(join(SHARED, 'data/tinyshakespeare/val.txt'), 'utf8').split('\n'),
+  ...(SKIP_NO_SHARED ? [] : readFileSync(join(SHARED, 'data/tinyshakespeare/val.txt'), 'utf8').split('\n')),
   'Hello world, PEFT tokenizers!', 'The QUICK brown fox — jumped over 13 lazy dogs.', "Don't stop; it's fine, isn't it?",
   'Café naïve résumé Ångström Zürich', '中文字符 and 日本語 mixed', 'emoji 😀 👍🏽 and symbols ©®™ €£¥', 'tabs\tand\nnewlines\r\n',
   '   multiple   spaces   ', 'unbelievably antidisestablishmentarianism', 'e-mail: someone@example.com, url: https://x.y/z?q=1',
   '$1,234.56 (approx.) [brackets] {braces} <angle>', 'Ελληνικά кириллица עברית العربية', '',
 ];
 
-describe('bert-base-uncased', () => {
+describe('bert-base-uncased', { skip: SKIP_NO_SHARED }, () => {
   test('tokenizer.json gives the known ids and BERT special ids', async () => {
     const t = await loadTokenizer(BERT);
     assert.deepEqual(t.encode('Hello world, PEFT tokenizers!'), [101, 7592, 2088, 1010, 21877, 6199, 19204, 17629, 2015, 999, 102]);
@@ -93,7 +94,7 @@ describe('bert-base-uncased', () => {
   });
 });
 
-describe('gpt2', () => {
+describe('gpt2', { skip: SKIP_NO_SHARED }, () => {
   test('tokenizer.json: "Hello world" → [15496, 995]; <|endoftext|> is bos, eos and unk; no pad', async () => {
     const t = await loadTokenizer(GPT2);
     assert.deepEqual(t.encode('Hello world'), [15496, 995]);
@@ -144,7 +145,7 @@ describe('gpt2', () => {
   });
 });
 
-describe('errors', () => {
+describe('errors', { skip: SKIP_NO_SHARED }, () => {
   test('a directory without a tokenizer is a one-line FILE error naming it and the files looked for', async () => {
     const d = mkdtempSync(join(TMP, 'd-'));
     await assert.rejects(loadTokenizer(d), (e: unknown) => {
