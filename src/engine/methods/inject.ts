@@ -34,6 +34,9 @@ export interface PeftModel {
   afterStep(info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }): void;
   /** Sum of the modules' training regularisers, or null when none has one. */
   extraLoss(): tf.Scalar | null;
+  /** The modules' training state beyond parameters (for checkpoints); arrays named `<module index>.<name>`. */
+  trainingState(): { meta: Record<string, unknown>; arrays: Map<string, Float32Array> };
+  restoreTrainingState(meta: Record<string, unknown> | undefined, read: (name: string) => Float32Array | null): void;
 }
 
 function stackDepths(sites: SiteInfo[]): Map<string, number> {
@@ -109,6 +112,20 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
     extraLoss: () => {
       const terms = hooks.map((h) => h.extraLoss?.() ?? null).filter((t): t is tf.Scalar => t !== null);
       return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
+    },
+    trainingState: () => {
+      const meta: Record<string, unknown> = {};
+      const arrays = new Map<string, Float32Array>();
+      hooks.forEach((h, i) => {
+        const st = h.trainingState?.();
+        if (!st) return;
+        meta[String(i)] = st.meta;
+        for (const [name, a] of st.arrays) arrays.set(`${i}.${name}`, a);
+      });
+      return { meta, arrays };
+    },
+    restoreTrainingState: (meta, read) => {
+      hooks.forEach((h, i) => h.restoreTrainingState?.(meta?.[String(i)], (name) => read(`${i}.${name}`)));
     },
   };
 }

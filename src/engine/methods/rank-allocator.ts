@@ -76,6 +76,32 @@ export class RankAllocator {
     }
   }
 
+  /** The scores and the pattern, for a checkpoint: arrays `<module>.<A|E|B>.<ipt|unc>`. */
+  state(): { meta: { pattern: boolean[][] | null }; arrays: Map<string, Float32Array> } {
+    const arrays = new Map<string, Float32Array>();
+    this.modules.forEach((m, j) => {
+      for (const [k, p] of [['A', m.A], ['E', m.E], ['B', m.B]] as const) {
+        const e = this.ema.get(p);
+        if (!e) continue;
+        arrays.set(`${j}.${k}.ipt`, Float32Array.from(e.ipt));
+        arrays.set(`${j}.${k}.unc`, Float32Array.from(e.unc));
+      }
+    });
+    return { meta: { pattern: this.pattern }, arrays };
+  }
+
+  restore(meta: { pattern?: boolean[][] | null } | null | undefined, read: (name: string) => Float32Array | null): void {
+    this.ema.clear();
+    this.pattern = meta?.pattern ?? null;
+    this.modules.forEach((m, j) => {
+      for (const [k, p] of [['A', m.A], ['E', m.E], ['B', m.B]] as const) {
+        const ipt = read(`${j}.${k}.ipt`);
+        const unc = read(`${j}.${k}.unc`);
+        if (ipt && unc && ipt.length === p.size && unc.length === p.size) this.ema.set(p, { ipt: Float32Array.from(ipt), unc: Float32Array.from(unc) });
+      }
+    });
+  }
+
   /** Kept triplets per module (null before the first masking). */
   rankPattern(): boolean[][] | null {
     return this.pattern;

@@ -93,6 +93,8 @@ export const svdBuilder: FunctionBuilder = {
       afterStep(info) {
         allocator.update(info.step, info.totalSteps, info.grads);
       },
+      trainingState: () => allocator.state(),
+      restoreTrainingState: (meta, read) => allocator.restore(meta as { pattern?: boolean[][] | null }, read),
     };
   },
 };

@@ -37,6 +37,19 @@ export interface BuiltModule {
   afterStep?(info: { step: number; totalSteps: number; grads: Map<string, import('@tensorflow/tfjs-core').Tensor> }): void;
   /** A regulariser added to the task loss in training (AdaLoRA's orthogonality penalty). */
   extraLoss?(): import('@tensorflow/tfjs-core').Scalar | null;
+  /**
+   * Training state that is neither a parameter nor optimizer state (AdaLoRA's importance
+   * scores and rank pattern), so that a resumed run continues exactly: JSON `meta` and
+   * float32 arrays by name.
+   */
+  trainingState?(): MethodTrainingState;
+  /** Restores what `trainingState` returned (`read` gives null for a name it lacks). */
+  restoreTrainingState?(meta: unknown, read: (name: string) => Float32Array | null): void;
+}
+
+export interface MethodTrainingState {
+  meta: unknown;
+  arrays: Map<string, Float32Array>;
 }
 
 export interface FunctionBuilder {

@@ -25,6 +25,8 @@ export interface TrainerState {
   tokensSeen: number;
   elapsedMs: number;
   optimizer: OptimizerStateMeta;
+  /** The method's own training state (AdaLoRA's scores and pattern); arrays in method_state.safetensors. */
+  method?: Record<string, unknown>;
 }
 
 const STEP_RE = /^step-(\d+)$/;
@@ -60,7 +62,11 @@ export function saveCheckpoint(s: Session, opt: Optimizer, state: Omit<TrainerSt
   writeSafetensors(join(tmp, 'trainable.safetensors'), params);
   const { meta, tensors } = splitOptimizerState(opt.state());
   writeSafetensors(join(tmp, 'optimizer.safetensors'), [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
-  writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta } satisfies TrainerState);
+  const method = s.peft.trainingState();
+  if (method.arrays.size > 0) {
+    writeSafetensors(join(tmp, 'method_state.safetensors'), [...method.arrays].map(([name, data]) => ({ name, shape: [data.length], data })));
+  }
+  writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta, method: method.meta } satisfies TrainerState);
   fsyncPath(tmp);
   const final = join(dir, `step-${state.step}`);
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
@@ -89,5 +95,8 @@ export function loadCheckpoint(s: Session, opt: Optimizer, path: string): Traine
   const optFile = openSafetensors(join(path, 'optimizer.safetensors'));
   const tensors = new Map(optFile.names().map((n) => [n, { shape: optFile.info(n).shape, data: optFile.read(n) }]));
   opt.load(joinOptimizerState(state.optimizer, tensors, path));
+  const methodFile = join(path, 'method_state.safetensors');
+  const methodArrays = existsSync(methodFile) ? openSafetensors(methodFile) : null;
+  s.peft.restoreTrainingState(state.method, (name) => (methodArrays?.has(name) ? (methodArrays.read(name) as Float32Array) : null));
   return state;
 }
