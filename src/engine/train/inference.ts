@@ -9,7 +9,7 @@ import type { Plan } from '../../recipes/types.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { loadBackbone } from '../backbones/index.js';
 import { injectMethod } from '../methods/index.js';
-import { loadAnyAdapter } from '../formats/adapterhub/detect.js';
+import { loadAnyAdapter } from '../formats/adapterhub/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from './run-dir.js';
 import type { Predictor } from './predict.js';
