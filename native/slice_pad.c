@@ -17,6 +17,23 @@ static int read_dims(args_t *a, size_t i, int64_t *v, int rank) {
   return r;
 }
 
+/* Row-major strides (in elements) of an array of extents `dims`. */
+static void strides_of(const long *dims, int rank, long *stride) {
+  stride[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; d--) stride[d] = stride[d + 1] * dims[d + 1];
+}
+
+/* Where innermost row r of a block of extents `extent`, placed at `start` inside an array of
+ * strides `stride`, begins in that array: a slice reads its rows there, a pad writes them. */
+static long row_offset(long r, int rank, const int64_t *extent, const int64_t *start, const long *stride) {
+  long rem = r, off = (long)start[rank - 1];
+  for (int d = rank - 2; d >= 0; d--) {
+    off += ((rem % (long)extent[d]) + (long)start[d]) * stride[d];
+    rem /= (long)extent[d];
+  }
+  return off;
+}
+
 static int typed_pair(args_t *a, const void **x, size_t *lx, void **out, size_t *lo) {
   napi_typedarray_type tx, to;
   *x = arg_typed(a, 0, lx, &tx);
@@ -52,19 +69,12 @@ napi_value fn_slice(napi_env env, napi_callback_info info) {
   const float *x = (const float *)xv;
   float *out = (float *)ov;
   const long inner = (long)size[rank - 1], rows = out_total / inner;
-  long stride[MAX_RANK];
-  stride[rank - 1] = 1;
-  for (int d = rank - 2; d >= 0; d--) stride[d] = stride[d + 1] * (long)shape[d + 1];
+  long dims[MAX_RANK], stride[MAX_RANK];
+  for (int d = 0; d < rank; d++) dims[d] = (long)shape[d];
+  strides_of(dims, rank, stride);
   const int nt = out_total >= PAR_MIN ? peft_threads() : 1;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (long r = 0; r < rows; r++) {
-    long rem = r, off = (long)begin[rank - 1];
-    for (int d = rank - 2; d >= 0; d--) {
-      off += ((rem % (long)size[d]) + (long)begin[d]) * stride[d];
-      rem /= (long)size[d];
-    }
-    memcpy(out + r * inner, x + off, sizeof(float) * (size_t)inner);
-  }
+  for (long r = 0; r < rows; r++) memcpy(out + r * inner, x + row_offset(r, rank, size, begin, stride), sizeof(float) * (size_t)inner);
   return make_undefined(env);
 }
 
@@ -105,17 +115,9 @@ napi_value fn_pad(napi_env env, napi_callback_info info) {
   float *out = (float *)ov;
   const long inner = (long)shape[rank - 1], rows = in_total / inner;
   long ostride[MAX_RANK];
-  ostride[rank - 1] = 1;
-  for (int d = rank - 2; d >= 0; d--) ostride[d] = ostride[d + 1] * oshape[d + 1];
+  strides_of(oshape, rank, ostride);
   const int nt = out_total >= PAR_MIN ? peft_threads() : 1;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (long r = 0; r < rows; r++) {
-    long rem = r, off = (long)before[rank - 1];
-    for (int d = rank - 2; d >= 0; d--) {
-      off += ((rem % (long)shape[d]) + (long)before[d]) * ostride[d];
-      rem /= (long)shape[d];
-    }
-    memcpy(out + off, x + r * inner, sizeof(float) * (size_t)inner);
-  }
+  for (long r = 0; r < rows; r++) memcpy(out + row_offset(r, rank, shape, before, ostride), x + r * inner, sizeof(float) * (size_t)inner);
   return make_undefined(env);
 }

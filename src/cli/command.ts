@@ -9,6 +9,11 @@ export interface GlobalArgs {
   backend?: string;
 }
 
+/** A repeatable option's value (yargs gives one string or an array) as a list. */
+export function asList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
 /** One CLI verb: its yargs builder and its handler, which returns the exit code. */
 export interface Command<A = Record<string, unknown>> {
   command: string;

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import chalk from 'chalk';
-import type { Command } from '../command.js';
+import { asList, type Command } from '../command.js';
+import type { Argv } from 'yargs';
 import type { Output } from '../output.js';
 import type { Plan } from '../../recipes/index.js';
 import type { DataSplitPlan } from '../../recipes/types.js';
@@ -44,8 +45,9 @@ export async function resolveRunTarget(target: string | undefined, sets: string[
     if (!existsSync(join(dir, 'adapter_config.json'))) {
       throw new PeftError('FILE', 'no adapter_config.json in the adapter directory', { where: adapter, hint: 'name a directory saved by peft, Python peft or AdapterHub' });
     }
-    const plan = isRunDir(path) ? RunDir.open(path).readPlan() : planFromFile(target, sets, out);
-    return { plan, runDir: isRunDir(path) ? path : null, adapterDir: dir };
+    const runDir = isRunDir(path) ? path : null;
+    const plan = runDir ? RunDir.open(runDir).readPlan() : planFromFile(target, sets, out);
+    return { plan, runDir, adapterDir: dir };
   }
   if (isRunDir(path)) {
     const run = RunDir.open(path);
@@ -83,21 +85,26 @@ export async function splitFor(plan: Plan, data: string | undefined, split: stri
   return { name: split, split: sp };
 }
 
+/** The options of the commands that take RUN_DIR|RECIPE (eval, predict), after their own. */
+export function withRunTargetOptions(y: Argv): Argv {
+  return y
+    .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
+    .option('adapter', { type: 'string', describe: 'use this adapter directory (peft, Python peft or AdapterHub layout) instead of the run\'s' })
+    .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
+    .option('set', { type: 'string', array: true, describe: 'override a key of a recipe: --set eval.limit=100' })
+    .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' });
+}
+
 export const evalCommand: Command<EvalArgs> = {
   command: 'eval [target]',
   describe: 'evaluate a run (or a recipe\'s latest run) on a split or a file',
   builder: (y) =>
-    y
-      .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
+    withRunTargetOptions(y
       .option('data', { type: 'string', describe: 'evaluate on this file (the recipe\'s columns) instead of a split' })
-      .option('adapter', { type: 'string', describe: 'evaluate this adapter directory (peft, Python peft or AdapterHub layout) instead of the run\'s' })
-      .option('split', { type: 'string', default: 'validation', describe: 'the split of the recipe\'s data: validation or test' })
-      .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
-      .option('set', { type: 'string', array: true, describe: 'override a key of a recipe: --set eval.limit=100' })
-      .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
+      .option('split', { type: 'string', default: 'validation', describe: 'the split of the recipe\'s data: validation or test' })),
   async run(args, out) {
     const started = Date.now();
-    const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
+    const sets = asList(args.set);
     const target = await resolveRunTarget(args.target, sets, out, args.adapter);
     const plan = withOnError(target.plan, args['on-error']);
     const { name, split } = await splitFor(plan, args.data, args.split ?? 'validation');

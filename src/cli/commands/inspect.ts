@@ -2,7 +2,7 @@
 // modules per position and layer, trainable and stored parameters, their share of the backbone.
 import { existsSync, statSync } from 'node:fs';
 import chalk from 'chalk';
-import type { Command } from '../command.js';
+import { asList, type Command } from '../command.js';
 import { planFromFile } from './train.js';
 
 interface InspectArgs {
@@ -30,7 +30,7 @@ export const inspectCommand: Command<InspectArgs> = {
       out.result({ ok: true, ...r });
       return 0;
     }
-    const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
+    const sets = asList(args.set);
     const plan = planFromFile(args.target, sets, out);
     const r = inspectPlan(plan);
     out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);

@@ -3,11 +3,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import chalk from 'chalk';
-import type { Command } from '../command.js';
+import { asList, type Command } from '../command.js';
 import { PeftError } from '../../errors.js';
 import { CountProgress } from '../count-progress.js';
 import { formatDuration } from '../progress.js';
-import { resolveRunTarget, withOnError } from './eval.js';
+import { resolveRunTarget, withOnError, withRunTargetOptions } from './eval.js';
 
 interface PredictArgs {
   target?: string;
@@ -25,23 +25,18 @@ export const predictCommand: Command<PredictArgs> = {
   command: 'predict [target]',
   describe: 'predict with a run (or a recipe\'s latest run): one JSON line per input row',
   builder: (y) =>
-    y
-      .positional('target', { type: 'string', describe: 'a run directory (runs/<name>/<time>) or a recipe' })
+    withRunTargetOptions(y
       .option('input', { type: 'string', describe: 'rows to predict (the recipe\'s columns; labels not needed)' })
       .option('output', { type: 'string', describe: 'where to write the predictions (JSONL)' })
-      .option('adapter', { type: 'string', describe: 'use this adapter directory (peft, Python peft or AdapterHub layout) instead of the run\'s' })
       .option('batch-size', { type: 'number', describe: 'rows per forward pass (default: eval.batch_size)' })
-      .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })
-      .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
-      .option('set', { type: 'string', array: true, describe: 'override a key of a recipe' })
-      .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
+      .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })),
   async run(args, out) {
     const started = Date.now();
     if (!args.input) throw new PeftError('USAGE', 'name the rows to predict: --input FILE', { hint: 'peft predict RUN_DIR --input rows.jsonl --output preds.jsonl' });
     if (!args.output) throw new PeftError('USAGE', 'name the output file: --output FILE', { hint: 'peft predict RUN_DIR --input rows.jsonl --output preds.jsonl' });
     const batchSize = args['batch-size'];
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new PeftError('USAGE', `--batch-size must be an integer ≥ 1 (got ${batchSize})`);
-    const sets = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
+    const sets = asList(args.set);
     const target = await resolveRunTarget(args.target, sets, out, args.adapter);
     const plan = withOnError(target.plan, args['on-error']);
     const { formatFromPath } = await import('../../engine/data/index.js');

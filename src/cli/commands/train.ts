@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import chalk from 'chalk';
 import { stringify } from 'yaml';
-import type { Command } from '../command.js';
+import { asList, type Command } from '../command.js';
 import type { Output } from '../output.js';
 import { PeftError } from '../../errors.js';
 import { planRecipe, validateRecipeFile, type Plan } from '../../recipes/index.js';
@@ -31,10 +31,6 @@ export function planFromFile(file: string, sets: string[], out: Output): Plan {
   throw new PeftError('SCHEMA', `${v.file} is not a valid recipe (${v.issues.length} error${v.issues.length === 1 ? '' : 's'})`, {
     hint: 'fix the errors above; peft validate checks recipes without running them',
   });
-}
-
-function asList(v: string | string[] | undefined): string[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 export const trainCommand: Command<TrainArgs> = {

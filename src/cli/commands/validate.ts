@@ -1,4 +1,4 @@
-import type { Command } from '../command.js';
+import { asList, type Command } from '../command.js';
 import type { Output } from '../output.js';
 import { displayPath, expandRecipePatterns, parseSets, validateRecipeFile } from '../../recipes/index.js';
 import type { RecipeIssue } from '../../recipes/index.js';
@@ -84,7 +84,7 @@ export const validateCommand: Command<ValidateArgs> = {
       .example("$0 validate 'configs/**/*.yaml' --format github", 'check every recipe in CI'),
   async run(args, out) {
     const format: Format = args.json ? 'json' : (args.format ?? 'text');
-    const setTexts = args.set === undefined ? [] : Array.isArray(args.set) ? args.set : [args.set];
+    const setTexts = asList(args.set);
     parseSets(setTexts); // a malformed --set is a usage error before any file is read
     const patterns = args.files ?? [];
     if (patterns.length === 0) return 2; // yargs has already reported the missing argument

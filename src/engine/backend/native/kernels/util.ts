@@ -11,38 +11,37 @@ export function addonOf(backend: unknown): NativeAddon {
   return (backend as NativeBackend).addon;
 }
 
-/** float32 views of tensors stored as other arrays (see f32), by source array. */
-const converted = new WeakMap<object, Float32Array>();
+type ArrayType<T> = { new (values: ArrayLike<number>): T };
+
+/** Conversions of tensor data stored as another array type, by source array (tensor data never
+ * changes, so one copy per source serves every later read). */
+const converted = { f32: new WeakMap<object, Float32Array>(), i32: new WeakMap<object, Int32Array>() };
+
+/** The backend's data of `t` as a `Type` array: itself when it is one, else a cached copy. */
+function viewAs<T extends Float32Array | Int32Array>(backend: unknown, t: TensorInfo, Type: ArrayType<T>, cache: WeakMap<object, T>): T {
+  const v = (backend as NativeBackend).data.get(t.dataId).values;
+  if (v instanceof (Type as unknown as typeof Float32Array)) return v as T;
+  let c = cache.get(v as object);
+  if (!c) {
+    c = new Type(v as ArrayLike<number>);
+    cache.set(v as object, c);
+  }
+  return c;
+}
 
 /**
  * The Float32Array behind a float32 tensor, without a copy — except that tfjs-backend-cpu's
  * Cast gives bool→float32 and int32→float32 results the input's Uint8Array/Int32Array: those
- * are converted once (tensor data never changes, so the copy is cached by source array).
+ * are converted once.
  */
 export function f32(backend: unknown, t: TensorInfo): Float32Array {
-  const v = (backend as NativeBackend).data.get(t.dataId).values;
-  if (v instanceof Float32Array) return v;
-  let c = converted.get(v as object);
-  if (!c) {
-    c = new Float32Array(v as ArrayLike<number>);
-    converted.set(v as object, c);
-  }
-  return c;
+  return viewAs(backend, t, Float32Array, converted.f32);
 }
 
 /** The Int32Array behind an int32 tensor (converted once when it is stored as a Uint8Array). */
 export function i32(backend: unknown, t: TensorInfo): Int32Array {
-  const v = (backend as NativeBackend).data.get(t.dataId).values;
-  if (v instanceof Int32Array) return v;
-  let c = convertedI32.get(v as object);
-  if (!c) {
-    c = new Int32Array(v as ArrayLike<number>);
-    convertedI32.set(v as object, c);
-  }
-  return c;
+  return viewAs(backend, t, Int32Array, converted.i32);
 }
-
-const convertedI32 = new WeakMap<object, Int32Array>();
 
 /** The values of a float32 or int32 tensor as the typed array its dtype says. */
 export function numeric(backend: unknown, t: TensorInfo): Float32Array | Int32Array {
