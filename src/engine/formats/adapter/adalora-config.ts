@@ -9,7 +9,7 @@ import type { PeftModel } from '../../methods/inject.js';
 import type { SiteInfo } from '../../backbones/types.js';
 import { svdScale, svdSettings } from '../../methods/svd.js';
 import { PEFT_TASK_TYPES, type AdapterFormat } from './types.js';
-import { modulesForSites, sitesForTargets, targetModulesFor } from './targets.js';
+import { modulesForSites, targetSitesOf, targetModulesFor } from './targets.js';
 import { num, onlyHeadTrains, paramEntry, scaleIs, siteParams, uniformModules } from './entries.js';
 import { headFromConfig, isGpt2Style, modulesToSave, rejectPatterns } from './lora-config.js';
 import { peftSiteName } from './names.js';
@@ -88,12 +88,7 @@ export const ADALORA_FORMAT: AdapterFormat = {
   },
   method(model, cfg) {
     rejectPatterns(cfg, ['alpha_pattern']);
-    const sites = sitesForTargets(model, cfg.target_modules, cfg.layers_to_transform);
-    if (sites.length === 0) {
-      throw new PeftError('FORMAT', `target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this ${model.family} backbone`, {
-        where: 'adapter_config.json', hint: 'is this adapter for this backbone?',
-      });
-    }
+    const sites = targetSitesOf(model, cfg);
     const initR = num(cfg, 'init_r', 12);
     const alpha = num(cfg, 'lora_alpha', 8);
     const pattern = rankPattern(cfg);

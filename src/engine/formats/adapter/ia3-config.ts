@@ -7,7 +7,7 @@ import type { ModulePlan } from '../../../recipes/types.js';
 import type { PeftModel } from '../../methods/inject.js';
 import type { SiteInfo, TaskModel } from '../../backbones/types.js';
 import { PEFT_TASK_TYPES, type AdapterEntry, type AdapterFormat } from './types.js';
-import { modulesForSites, siteAt, sitesForTargets, sitesNamed, targetModulesFor } from './targets.js';
+import { modulesForSites, siteAt, targetSitesOf, sitesNamed, targetModulesFor } from './targets.js';
 import { onlyHeadTrains, paramEntry, siteParams } from './entries.js';
 import { headFromConfig, isGpt2Style, modulesToSave } from './lora-config.js';
 import { peftSiteName } from './names.js';
@@ -87,12 +87,7 @@ export const IA3_FORMAT: AdapterFormat = {
     return cfg;
   },
   method(model, cfg) {
-    const linears = sitesForTargets(model, cfg.target_modules, cfg.layers_to_transform);
-    if (linears.length === 0) {
-      throw new PeftError('FORMAT', `target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this ${model.family} backbone`, {
-        where: 'adapter_config.json', hint: 'is this adapter for this backbone?',
-      });
-    }
+    const linears = targetSitesOf(model, cfg);
     const ff = new Set(sitesNamed(linears, cfg.feedforward_modules));
     const sites = linears.map((l) => {
       if (!ff.has(l)) return l;

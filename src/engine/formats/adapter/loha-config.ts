@@ -4,7 +4,7 @@
 // not reproduced here (a warning says so).
 import type { PeftModel } from '../../methods/inject.js';
 import { PEFT_TASK_TYPES, type AdapterFormat } from './types.js';
-import { modulesForSites, sitesForTargets, targetModulesFor } from './targets.js';
+import { modulesForSites, targetSitesOf, targetModulesFor } from './targets.js';
 import { num, onlyHeadTrains, paramEntry, scaleIs, siteParams, uniformModules } from './entries.js';
 import { headFromConfig, modulesToSave, rejectPatterns } from './lora-config.js';
 import { peftSiteName } from './names.js';
@@ -59,12 +59,7 @@ export const LOHA_FORMAT: AdapterFormat = {
     for (const k of ['rank_dropout', 'module_dropout']) {
       if (num(cfg, k, 0) > 0) warnings.push(`adapter_config.json: ${k} ${cfg[k]} acts only in training and is not reproduced here`);
     }
-    const sites = sitesForTargets(model, cfg.target_modules, cfg.layers_to_transform);
-    if (sites.length === 0) {
-      throw new PeftError('FORMAT', `target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this ${model.family} backbone`, {
-        where: 'adapter_config.json', hint: 'is this adapter for this backbone?',
-      });
-    }
+    const sites = targetSitesOf(model, cfg);
     const r = num(cfg, 'r', 8);
     const alpha = num(cfg, 'alpha', 8);
     const modules = modulesForSites(sites, 'loha', () => ({

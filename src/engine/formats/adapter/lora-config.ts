@@ -8,7 +8,7 @@ import type { PeftModel } from '../../methods/inject.js';
 import type { TaskModel } from '../../backbones/types.js';
 import { lowrankScale } from '../../methods/lowrank.js';
 import { HEAD_TASK_TYPES, PEFT_TASK_TYPES, type AdapterFormat } from './types.js';
-import { modulesForSites, sitesForTargets, targetModulesFor } from './targets.js';
+import { modulesForSites, targetSitesOf, targetModulesFor } from './targets.js';
 import { num, onlyHeadTrains, paramEntry, scaleIs, siteParams, uniformModules } from './entries.js';
 import { peftSiteName } from './names.js';
 import { PeftError } from '../../../errors.js';
@@ -93,12 +93,7 @@ export const LORA_FORMAT: AdapterFormat = {
     if (cfg.bias !== undefined && cfg.bias !== 'none') {
       throw new PeftError('FORMAT', `bias: ${JSON.stringify(cfg.bias)} is not supported yet`, { where: 'adapter_config.json: bias', hint: 'LoRA adapters with bias "none" load' });
     }
-    const sites = sitesForTargets(model, cfg.target_modules, cfg.layers_to_transform);
-    if (sites.length === 0) {
-      throw new PeftError('FORMAT', `target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this ${model.family} backbone`, {
-        where: 'adapter_config.json', hint: 'is this adapter for this backbone?',
-      });
-    }
+    const sites = targetSitesOf(model, cfg);
     const r = num(cfg, 'r', 8);
     const alpha = num(cfg, 'lora_alpha', 8);
     const rslora = Boolean(cfg.use_rslora);

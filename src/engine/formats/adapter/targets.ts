@@ -69,6 +69,18 @@ export function sitesForTargets(model: TaskModel, target: unknown, layersToTrans
   return pick;
 }
 
+/** The sites an adapter_config.json's target_modules + layers_to_transform select; none is an
+ * error (the adapter was saved for another backbone). */
+export function targetSitesOf(model: TaskModel, cfg: Record<string, unknown>): SiteInfo[] {
+  const sites = sitesForTargets(model, cfg.target_modules, cfg.layers_to_transform);
+  if (sites.length === 0) {
+    throw new PeftError('FORMAT', `target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this ${model.family} backbone`, {
+      where: 'adapter_config.json', hint: 'is this adapter for this backbone?',
+    });
+  }
+  return sites;
+}
+
 /** Sites selected by a list of names or a regex (peft's feedforward_modules). */
 export function sitesNamed(sites: SiteInfo[], names: unknown): SiteInfo[] {
   if (typeof names === 'string') {
