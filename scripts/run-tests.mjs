@@ -32,7 +32,7 @@ let status = r.status ?? 1;
 // The whole suite (no filter) also runs the numerical parity tests — every backbone, method,
 // adapter format, merge and generation against the reference fixtures — on each other backend
 // that loads here (wasm always; native when its addon was built), as on the default cpu.
-const PARITY = ['test/engine/backbones/', 'test/engine/methods/', 'test/engine/formats/adapter', 'test/engine/merge', 'test/engine/generate/'];
+const PARITY = ['test/engine/backbones/', 'test/engine/methods/', 'test/engine/adapters/', 'test/engine/merge/', 'test/engine/generate/'];
 if (filters.length === 0) {
   const backends = ['wasm'];
   if (existsSync('build/Release/peft_native.node')) backends.push('native');

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend/index.js';
 import { buildBackbone, loadBackbone } from '../engine/backbones/index.js';
-import { writeShardedSafetensors } from '../engine/formats/safetensors-index.js';
-import type { NamedTensor } from '../engine/formats/safetensors.js';
+import { writeShardedSafetensors } from '../engine/io/safetensors-index.js';
+import type { NamedTensor } from '../engine/io/safetensors.js';
 import { LOAD_CONFIG, type LoadChildReport, type WriteReport } from './load.js';
 
 /** Random values in ±0.03 (xorshift32: fast, and the values do not matter). */

@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from '../engine/methods/index.js';
 import { AdamW } from '../engine/train/optim/index.js';
 import { countParams, type ModelInputs, type ModelOutputs, type TaskModel } from '../engine/backbones/index.js';
-import { planMethod } from '../recipes/plan-method.js';
-import type { MethodPlan, TaskType } from '../recipes/types.js';
+import { compileMethod } from '../plan/index.js';
+import type { MethodPlan, TaskType } from '../plan/index.js';
 
 export type BenchMode = 'lora' | 'full' | 'infer';
 export const BENCH_MODES: readonly BenchMode[] = ['lora', 'full', 'infer'];
@@ -28,7 +28,7 @@ export interface OptimSettings {
 export function benchMethod(mode: BenchMode, task: TaskType, m: MethodSettings): MethodPlan {
   const issues: string[] = [];
   const raw = mode === 'full' ? { preset: 'full' } : { preset: 'lora', rank: m.rank, alpha: m.alpha };
-  const plan = planMethod(raw, { family: null, depth: null, task }, (path, message) => issues.push(`${path.join('.')}: ${message}`));
+  const plan = compileMethod(raw, { family: null, depth: null, task }, (path, message) => issues.push(`${path.join('.')}: ${message}`));
   if (issues.length) throw new Error(`bench method plan: ${issues.join('; ')}`);
   return plan;
 }

@@ -1,7 +1,7 @@
 // Training progress: a live bar on a terminal (epoch, step/total, smoothed loss, lr, tokens/s,
 // ETA), plain lines every N steps when output is not a terminal, nothing in --quiet/--json.
 import cliProgress from 'cli-progress';
-import type { StepRecord } from '../engine/train/loop.js';
+import type { StepRecord } from '../engine/index.js';
 import type { Output } from './output.js';
 
 export function formatDuration(sec: number): string {

@@ -2,11 +2,11 @@
 // exact parameter count, and for a recipe the modules per position and layer with their
 // trainable parameters (during training) and stored parameters (in the adapter file).
 // No weights are read and no tensors are allocated: parameters only have shapes here.
-import type { Plan } from '../recipes/types.js';
+import type { Plan } from '../plan/index.js';
 import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir, type TaskModel } from './backbones/index.js';
 import { injectMethod } from './methods/inject.js';
 import { isHeadParam, layerOf } from './methods/trainable.js';
-import { resolveLayers } from '../recipes/positions.js';
+import { resolveLayers } from '../plan/index.js';
 import { paperParams, paperPercent } from './paper-budget.js';
 
 export interface BackboneReport {
@@ -65,7 +65,7 @@ export function inspectBackbone(dir: string, task?: Plan['task']['type']): Backb
 /** The task a bare backbone directory is inspected as: the first its family supports. */
 function defaultTask(dir: string): Plan['task']['type'] {
   const cfg = readModelConfig(resolveModelDir(dir));
-  return familyFor(cfg).tasks[0];
+  return familyFor(cfg).info.tasks[0];
 }
 
 export function inspectPlan(plan: Plan): InspectReport {

@@ -1,7 +1,7 @@
 // Compile: a Plan becomes a runnable session — backend chosen, backbone built and loaded by name,
 // PEFT modules injected at their sites, the trainable set fixed, the tokenizer loaded.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Plan } from '../recipes/types.js';
+import type { Plan } from '../plan/index.js';
 import { initBackend, type BackendInfo } from './backend/index.js';
 import { ensureGradients } from './backend/gradients.js';
 import { loadBackbone, countParams, type TaskModel } from './backbones/index.js';

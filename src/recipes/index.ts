@@ -1,6 +1,8 @@
 // The public face of src/recipes: everything before the plan (load, resolve, validate) and
-// the planner's entry point. Nothing here touches tensors or imports src/engine.
+// the planner's entry point. Nothing here touches tensors or imports src/engine. The plan
+// contract (src/plan) is re-exported, so the CLI needs this entry and the engine's only.
 export * from './types.js';
+export * from '../plan/index.js';
 export { planRecipe } from './plan.js';
 export type { PlanResult } from './plan.js';
 export { loadRecipeFile, parseRecipeText, readRecipeText } from './load.js';
@@ -12,7 +14,6 @@ export { checkRecipe, validateRecipeFile, issueFromError } from './validate.js';
 export type { FileValidation } from './validate.js';
 export { recipeSchema, recipeSchemaPath, recipeSchemaText, schemaAt } from './schema.js';
 export type { SchemaNode } from './schema.js';
-export { suggest, editDistance } from './suggest.js';
 export { expandRecipePatterns, globFiles } from './files.js';
 export type { ExpandedPatterns } from './files.js';
 export { displayPath, dottedPath } from './source.js';

@@ -6,7 +6,7 @@ import { describe, orList, patternWords, show } from './describe.js';
 import { deref, schemaAt } from './schema.js';
 import type { SchemaNode } from './schema.js';
 import { dottedPath } from './source.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../plan/index.js';
 import type { DocPath, RecipeDoc, RecipeIssue, ResolvedRecipe } from './types.js';
 
 /** Keywords about a map's keys (one issue per key); the rest judge the value at the path. */

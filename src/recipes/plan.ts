@@ -1,14 +1,11 @@
 // Recipe → Plan: presets expanded into design dimensions, defaults decided, paths made absolute,
 // the backbone's config.json read (never its weights), impossible combinations reported with
 // their place. No tensors here: `peft validate` runs this.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import type {
-  DataPlan, DataSplitPlan, DocPath, EvalPlan, GeneratePlan, OptimizerPlan, Plan, RecipeIssue, ResolvedRecipe,
-  SchedulePlan, TaskPlan, TaskType, TrainingPlan,
-} from './types.js';
-import { catalogEntry, CATALOG, type FamilyInfo } from './families.js';
-import { planMethod, type Report } from './plan-method.js';
+import type { DataPlan, DataSplitPlan, EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TaskPlan, TaskType, TrainingPlan } from '../plan/index.js';
+import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
+import { catalogEntry, CATALOG, compileMethod, findModelDir, type FamilyInfo, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
 
 export interface PlanResult {
@@ -20,23 +17,6 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-
-/** config.json's directory for a backbone path (plain or hub-cache layout), or why there is none. */
-export function findConfigDir(dir: string): { dir: string } | { error: string; hint: string } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    return { error: `backbone directory not found: ${dir}`, hint: 'backbone.path must name a Hugging Face model directory (relative paths are relative to the recipe)' };
-  }
-  if (existsSync(join(dir, 'config.json'))) return { dir };
-  const snaps = join(dir, 'snapshots');
-  if (existsSync(snaps)) {
-    const ref = join(dir, 'refs', 'main');
-    const rev = existsSync(ref) ? readFileSync(ref, 'utf8').trim() : null;
-    if (rev && existsSync(join(snaps, rev, 'config.json'))) return { dir: join(snaps, rev) };
-    const revs = readdirSync(snaps).filter((r) => existsSync(join(snaps, r, 'config.json')));
-    if (revs.length === 1) return { dir: join(snaps, revs[0]) };
-  }
-  return { error: `no config.json in ${dir}`, hint: 'a Hugging Face model directory has config.json next to its weights' };
-}
 
 const DEPTH_KEYS = ['num_hidden_layers', 'n_layer', 'num_layers', 'n_layers', 'encoder_layers'];
 
@@ -82,7 +62,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   let backbonePath = '';
   if (typeof bb.path === 'string') {
     backbonePath = fileDir(['backbone', 'path'], bb.path);
-    const found = findConfigDir(backbonePath);
+    const found = findModelDir(backbonePath);
     if ('error' in found) report(['backbone', 'path'], found.error, found.hint);
     else {
       try {
@@ -117,7 +97,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   };
 
   const trainingDoc = obj(doc.training);
-  const method = planMethod(doc.method, { family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined }, report);
+  const method = compileMethod(doc.method, { family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined }, report);
 
   // data
   const d = obj(doc.data);

@@ -12,6 +12,7 @@ import type { SourcedRecipe } from './resolve.js';
 import { recipeSchema } from './schema.js';
 import { displayPath } from './source.js';
 import type { RecipeIssue, ResolvedRecipe } from './types.js';
+import type { Plan } from '../plan/index.js';
 
 // ajv is CommonJS: under NodeNext its class is the module's `default` property.
 const Ajv = AjvModule.default;
@@ -71,6 +72,8 @@ export interface FileValidation {
   issues: RecipeIssue[];
   /** The resolved recipe, or null when it could not be loaded or resolved. */
   resolved: ResolvedRecipe | null;
+  /** The plan, when the recipe has no issue (planned once, here). */
+  plan: Plan | null;
 }
 
 /**
@@ -84,17 +87,20 @@ export function validateRecipeFile(file: string, opts: { sets?: readonly string[
   try {
     resolved = resolveRecipeWith(file, sets);
   } catch (e) {
-    if (e instanceof PeftError && FILE_CODES.has(e.code)) return { file: shown, issues: [issueFromError(e, file)], resolved: null };
+    if (e instanceof PeftError && FILE_CODES.has(e.code)) return { file: shown, issues: [issueFromError(e, file)], resolved: null, plan: null };
     throw e;
   }
   const issues = checkRecipe(resolved);
+  let plan: Plan | null = null;
   if (issues.length === 0) {
     try {
-      issues.push(...planRecipe(resolved).issues);
+      const planned = planRecipe(resolved);
+      issues.push(...planned.issues);
+      plan = planned.plan;
     } catch (e) {
       if (e instanceof PeftError && FILE_CODES.has(e.code)) issues.push(issueFromError(e, file));
       else throw e;
     }
   }
-  return { file: shown, issues, resolved };
+  return { file: shown, issues, resolved, plan };
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { peftCli } from '../helpers/cli.js';
 import { useBackend } from '../helpers/fixtures.js';
 import { loadBackbone } from '../../src/engine/backbones/index.js';
-import { loadAdapter } from '../../src/engine/formats/adapter/load.js';
+import { loadAdapter } from '../../src/engine/adapters/peft/load.js';
 import { ForwardContext } from '../../src/engine/nn/context.js';
 
 function trained(recipe: string): string {

@@ -45,7 +45,7 @@ test('peft train --dry-run prints the resolved plan and computes nothing', () =>
   const r = peftCli(['train', RECIPE, '--dry-run', '--output', out, '--set', 'method.rank=16']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rank: 16/);
-  assert.match(r.stdout, /lora: lowrank r=16 at attn\.query, attn\.value/);
+  assert.match(r.stdout, /lora: lowrank r=16 alpha=8 at attn\.query, attn\.value/);
   assert.ok(!existsSync(join(out, 'tiny-lora')), 'no run directory');
   const j = peftCli(['train', RECIPE, '--dry-run', '--json']);
   assert.equal(JSON.parse(j.stdout).plan.method.modules[0].options.rank, 4);

@@ -83,7 +83,7 @@ test('--format github prints workflow annotations', () => {
   const r = peft(['validate', '--format', 'github', 'broken/wrong-type.yaml', 'broken/duplicate-key.yaml', 'good/minimal.yaml', '--set', 'seed=-1']);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, [
-    '::error file=broken/wrong-type.yaml,line=4,col=9::method.rank must be integer ≥ 1 (got "eight")',
+    '::error file=broken/wrong-type.yaml,line=4,col=9::method.rank must be integer ≥ 1 and ≤ 65536 (got "eight")',
     '::error file=broken/wrong-type.yaml::seed must be integer ≥ 0 (got -1) (from --set seed=-1)',
     '::error file=broken/duplicate-key.yaml,line=6,col=3::duplicate key "rank" (first at line 4) (hint: a key may appear once per mapping: delete one)',
     '::error file=good/minimal.yaml::seed must be integer ≥ 0 (got -1) (from --set seed=-1)',
@@ -104,7 +104,7 @@ test('--json (and --format json) prints one JSON document on stdout', () => {
         {
           file: 'broken/wrong-type.yaml',
           valid: false,
-          issues: [{ where: 'broken/wrong-type.yaml:4:9', path: 'method.rank', message: 'must be integer ≥ 1 (got "eight")' }],
+          issues: [{ where: 'broken/wrong-type.yaml:4:9', path: 'method.rank', message: 'must be integer ≥ 1 and ≤ 65536 (got "eight")' }],
         },
       ],
     });

@@ -1,7 +1,7 @@
 // Plans built in code for engine tests (the recipe stage has its own tests): defaults for every
 // section, the task, data and method given by the test.
 import { join } from 'node:path';
-import type { DataPlan, DataSplitPlan, MethodPlan, Plan, TaskPlan } from '../../src/recipes/types.js';
+import type { DataPlan, DataSplitPlan, MethodPlan, Plan, TaskPlan } from '../../src/plan/index.js';
 import { REPO } from './fixtures.js';
 
 export const STORIES = join(REPO, 'assets', 'models', 'stories260K');

@@ -35,7 +35,7 @@ const ENUM_PRESETS = 'lora, rslora, dora, adalora, loha, ia3, prefix, prompt, bi
 
 const CASES: Case[] = [
   { file: 'typo-key.yaml', lines: ['@typo-key.yaml:4:3  method.rnak  unknown key "rnak" (did you mean "rank"?)'] },
-  { file: 'wrong-type.yaml', lines: ['@wrong-type.yaml:4:9  method.rank  must be integer ≥ 1 (got "eight")'] },
+  { file: 'wrong-type.yaml', lines: ['@wrong-type.yaml:4:9  method.rank  must be integer ≥ 1 and ≤ 65536 (got "eight")'] },
   { file: 'bad-enum.yaml', lines: [`@bad-enum.yaml:4:13  method.function  must be one of ${ENUM_FUNCTIONS} (got "lowrnk"; did you mean "lowrank"?)`] },
   { file: 'bad-preset.yaml', lines: [`@bad-preset.yaml:2:18  method.preset  must be one of ${ENUM_PRESETS} (got "lroa"; did you mean "lora"?)`] },
   { file: 'missing-backbone.yaml', lines: ['@missing-backbone.yaml:2:1  missing required key "backbone"'] },
@@ -111,7 +111,7 @@ const CASES: Case[] = [
     lines: [
       // Overrides have no line: they come after the file's issues, in schema order.
       '--set backbone.dtype=float16  backbone.dtype  must be float32 (got "float16"; did you mean "float32"?)',
-      '--set method.rank=eight  method.rank  must be integer ≥ 1 (got "eight")',
+      '--set method.rank=eight  method.rank  must be integer ≥ 1 and ≤ 65536 (got "eight")',
     ],
   },
   {

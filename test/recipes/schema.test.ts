@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { checkRecipe, recipeSchema, recipeSchemaPath, recipeSchemaText, schemaAt } from '../../src/recipes/index.js';
+import { checkRecipe, recipeSchema, recipeSchemaPath, recipeSchemaText, schemaAt, FUNCTIONS, FUNCTION_KINDS, PRESET_NAMES, DIMENSION_KEYS } from '../../src/recipes/index.js';
 import type { RecipeDoc, ResolvedRecipe, SchemaNode } from '../../src/recipes/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DOCS = readFileSync(new URL('../../docs/recipes.md', import.meta.url), 'utf8');
-const TYPES = readFileSync(new URL('../../src/recipes/types.ts', import.meta.url), 'utf8');
 
 function inMemory(doc: RecipeDoc): ResolvedRecipe {
   return { doc, file: '/x.yaml', chain: ['/x.yaml'], locate: () => 'x.yaml:1:1', baseDir: () => '/' };
@@ -56,22 +55,16 @@ test('a module has the method\'s keys minus modules, unfreeze and train_head', (
   assert.deepEqual(module, method.filter((k) => !['modules', 'unfreeze', 'train_head'].includes(k)));
 });
 
-test('the module keys are exactly FunctionOptions of types.ts, the dimensions, and the svd extras', () => {
-  const body = /export interface FunctionOptions \{([\s\S]*?)\n\}/.exec(TYPES)![1]!;
-  const options = [...body.matchAll(/^\s*(\w+)\?:/gm)].map((m) => m[1]!);
-  const dimensions = ['preset', 'position', 'function', 'insertion', 'composition', 'scale', 'heads', 'layers'];
-  const svd = ['tinit', 'tfinal', 'delta_t', 'beta1', 'beta2', 'orth_reg'];
+test('the module keys are the dimensions plus every option of the function table', () => {
   const module = Object.keys(schemaAt(['method', 'modules', 'x'])!.properties!).sort();
-  assert.deepEqual(module, [...dimensions, ...options, ...svd].sort());
+  const options = FUNCTION_KINDS.flatMap((k) => Object.keys(FUNCTIONS[k].options));
+  assert.deepEqual(module, [...new Set(['preset', ...DIMENSION_KEYS, ...options])].sort());
 });
 
-test('preset names and function kinds are the documented ones', () => {
-  assert.deepEqual(schemaAt(['method', 'preset'])!.enum, [
-    'lora', 'rslora', 'dora', 'adalora', 'loha', 'ia3', 'prefix', 'prompt', 'bitfit', 'ln-tuning', 'adapter-houlsby',
-    'adapter-pfeiffer', 'parallel-adapter', 'scaled-parallel-adapter', 'mh-parallel-adapter', 'mam', 'full', 'head-only',
-  ]);
-  const kinds = /export type FunctionKind = ([^;]+);/.exec(TYPES)![1]!.match(/'[a-z]+'/g)!.map((s) => s.slice(1, -1));
-  assert.deepEqual(schemaAt(['method', 'function'])!.enum, kinds);
+test('preset names and function kinds are the tables\' (the schema is generated from them)', () => {
+  assert.deepEqual(schemaAt(['method', 'preset'])!.enum, PRESET_NAMES);
+  assert.deepEqual(schemaAt(['method', 'function'])!.enum, FUNCTION_KINDS);
+  for (const kind of FUNCTION_KINDS) assert.ok(FUNCTIONS[kind].paper, `${kind} names its paper`);
 });
 
 test('every schema key is in docs/recipes.md', () => {

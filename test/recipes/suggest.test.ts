@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { editDistance, suggest } from '../../src/recipes/suggest.js';
+import { editDistance, suggest } from '../../src/plan/index.js';
 
 test('editDistance counts an adjacent transposition as one edit', () => {
   assert.equal(editDistance('rnak', 'rank'), 1);

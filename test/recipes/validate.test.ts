@@ -36,8 +36,8 @@ test('expected and found are both said: bounds, lists, null, nested paths', () =
     method: { reparam: { hidden: 0 }, rank: 1.5, modules: {} },
   }));
   assert.deepEqual(issues.map((i) => `${i.path}: ${i.message}`).sort(), [
-    'method.rank: must be integer ≥ 1 (got 1.5)',
-    'method.reparam.hidden: must be integer ≥ 1 (got 0)',
+    'method.rank: must be integer ≥ 1 and ≤ 65536 (got 1.5)',
+    'method.reparam.hidden: must be integer ≥ 1 and ≤ 65536 (got 0)',
     'method.modules: must be non-empty mapping (got {})',
     'training.batch_size: must be integer ≥ 1 (got 0)',
     'training.max_grad_norm: must be number > 0 or null (got "none")',

@@ -32,7 +32,7 @@ export const convertCommand: Command<ConvertArgs> = {
         throw new PeftError('USAGE', `--${key} is required`, { hint: 'peft convert llama2c MODEL.bin --tokenizer TOK.bin --out DIR' });
       }
     }
-    const { convertLlama2c } = await import('../../engine/formats/llama2c.js');
+    const { convertLlama2c } = await import('../../engine/index.js');
     const r = convertLlama2c({ model: args.model, tokenizer: args.tokenizer, out: args.out, force: args.force });
     const h = r.header;
     for (const f of r.files) out.info(`wrote ${join(r.out, f)}`);

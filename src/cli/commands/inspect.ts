@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import chalk from 'chalk';
 import { asList, type Command } from '../command.js';
-import { planFromFile } from './train.js';
+import { planFromFile } from '../plan-file.js';
 
 interface InspectArgs {
   target: string;
@@ -20,8 +20,7 @@ export const inspectCommand: Command<InspectArgs> = {
       .positional('target', { type: 'string', demandOption: true, describe: 'a recipe YAML file or a backbone directory' })
       .option('set', { type: 'string', array: true, describe: 'override a recipe key: --set method.rank=16' }),
   async run(args, out) {
-    const { inspectBackbone, inspectPlan } = await import('../../engine/inspect.js');
-    const { paperPercentText } = await import('../../engine/paper-budget.js');
+    const { inspectBackbone, inspectPlan, paperPercentText } = await import('../../engine/index.js');
     if (existsSync(args.target) && statSync(args.target).isDirectory()) {
       const r = inspectBackbone(args.target);
       out.info(`${chalk.bold(r.family)} ${r.architecture} (${r.dir})`);
@@ -31,7 +30,7 @@ export const inspectCommand: Command<InspectArgs> = {
       return 0;
     }
     const sets = asList(args.set);
-    const plan = planFromFile(args.target, sets, out);
+    const plan = planFromFile(args.target, sets);
     const r = inspectPlan(plan);
     out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);
     for (const m of r.modules) {

@@ -19,7 +19,7 @@ export const mergeCommand: Command<MergeArgs> = {
       .option('out', { type: 'string', describe: 'output directory (default: <run>/merged)' })
       .option('backend', { type: 'string', describe: 'force a backend' }),
   async run(args, out) {
-    const { mergeRun } = await import('../../engine/merge-run.js');
+    const { mergeRun } = await import('../../engine/index.js');
     const dir = resolve(args.run);
     const target = resolve(args.out ?? join(dir, 'merged'));
     const r = await mergeRun(dir, target, { backend: args.backend });

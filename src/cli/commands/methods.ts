@@ -3,10 +3,7 @@
 import chalk from 'chalk';
 import type { Command } from '../command.js';
 import { PeftError } from '../../errors.js';
-import { PRESETS, findPreset, PRESET_NAMES } from '../../recipes/presets.js';
-import { planMethod } from '../../recipes/plan-method.js';
-import { suggest } from '../../recipes/suggest.js';
-import { moduleText, layersText } from '../describe-plan.js';
+import { PRESETS, findPreset, PRESET_NAMES, compileMethod, suggest, moduleText, layersText } from '../../recipes/index.js';
 
 interface MethodsArgs {
   name?: string;
@@ -29,7 +26,7 @@ export const methodsCommand: Command<MethodsArgs> = {
       throw new PeftError('USAGE', `unknown method "${args.name}"${near ? ` (did you mean "${near}"?)` : ''}`, { hint: 'peft methods lists them' });
     }
     const problems: string[] = [];
-    const method = planMethod({ preset: preset.name }, { family: null, depth: null, task: 'seq-cls' }, (_p, m) => problems.push(m));
+    const method = compileMethod({ preset: preset.name }, { family: null, depth: null, task: 'seq-cls' }, (_p, m) => problems.push(m));
     out.info(`${chalk.bold(preset.name)}: ${preset.summary}`);
     out.info(chalk.dim(preset.source));
     for (const m of method.modules) {

@@ -1,13 +1,11 @@
 // peft predict RUN_DIR --input rows.jsonl --output preds.jsonl: one JSON line per input row, in
 // order (label and probabilities, value, tags or generated text), written atomically.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import chalk from 'chalk';
-import { asList, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { PeftError } from '../../errors.js';
 import { CountProgress } from '../count-progress.js';
 import { formatDuration } from '../progress.js';
-import { resolveRunTarget, withOnError, withRunTargetOptions } from './eval.js';
+import { runTargetOf, withRunTargetOptions } from './eval.js';
 
 interface PredictArgs {
   target?: string;
@@ -36,24 +34,13 @@ export const predictCommand: Command<PredictArgs> = {
     if (!args.output) throw new PeftError('USAGE', 'name the output file: --output FILE', { hint: 'peft predict RUN_DIR --input rows.jsonl --output preds.jsonl' });
     const batchSize = args['batch-size'];
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new PeftError('USAGE', `--batch-size must be an integer ≥ 1 (got ${batchSize})`);
-    const sets = asList(args.set);
-    const target = await resolveRunTarget(args.target, sets, out, args.adapter);
-    const plan = withOnError(target.plan, args['on-error']);
-    const { formatFromPath } = await import('../../engine/data/index.js');
-    const path = resolve(args.input);
-    if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: args.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
-    const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-    const { openInference } = await import('../../engine/train/inference.js');
-    const { predictFile } = await import('../../engine/train/predict-file.js');
-    const s = await openInference(plan, target.adapterDir, { backend: args.backend });
-    out.info(`${chalk.bold('backend')} ${s.backend.name} (${s.backend.threads} thread${s.backend.threads === 1 ? '' : 's'})`);
-    for (const w of s.warnings) out.warn(w);
+    const { engine, target } = await runTargetOf(args, out);
     const progress = new CountProgress(out, 'predict');
     let r;
     try {
-      r = await predictFile(s, input, args.output, {
-        batchSize: batchSize ?? plan.eval.batchSize,
-        maxNewTokens: args['max-new-tokens'],
+      r = await engine.predictRun(target, { input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], backend: args.backend }, {
+        onBackend: (b) => out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`),
+        onWarning: (w) => out.warn(w),
         onStart: (n) => progress.start(n),
         onProgress: (n) => progress.update(n),
       });
@@ -64,7 +51,7 @@ export const predictCommand: Command<PredictArgs> = {
     if (r.skipped > 0) out.warn(`${r.skipped} bad row(s) got an error line instead of a prediction (data.on_error: skip)`);
     out.info(`${chalk.bold('done')}    ${r.predicted} of ${r.rows} rows predicted in ${formatDuration(wall)}`);
     out.info(`${chalk.bold('wrote')}   ${r.output}`);
-    out.result({ ok: true, run_dir: target.runDir, input: path, output: r.output, rows: r.rows, predicted: r.predicted, skipped: r.skipped, wall_time_s: wall });
+    out.result({ ok: true, run_dir: target.runDir, input: r.input, output: r.output, rows: r.rows, predicted: r.predicted, skipped: r.skipped, wall_time_s: wall });
     return 0;
   },
 };

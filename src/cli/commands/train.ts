@@ -1,14 +1,14 @@
-// peft train RECIPE: validate, plan, then run (or --dry-run: print the resolved recipe and plan).
+// peft train RECIPE: validate and plan (once), then run — or --dry-run: print the plan — or
+// --resume: continue a run from its own recorded plan.
 import { resolve } from 'node:path';
 import chalk from 'chalk';
 import { stringify } from 'yaml';
 import { asList, type Command } from '../command.js';
-import type { Output } from '../output.js';
 import { PeftError } from '../../errors.js';
-import { planRecipe, validateRecipeFile, type Plan } from '../../recipes/index.js';
-import { issueLine } from './validate.js';
+import type { Plan } from '../../recipes/index.js';
+import { planFromFile } from '../plan-file.js';
 import { TrainProgress, formatDuration } from '../progress.js';
-import { describePlan } from '../describe-plan.js';
+import { describePlan } from '../../recipes/index.js';
 
 interface TrainArgs {
   recipe?: string;
@@ -17,20 +17,6 @@ interface TrainArgs {
   resume?: string | boolean;
   output?: string;
   backend?: string;
-}
-
-/** Recipe → Plan, or a USAGE/SCHEMA error after printing every issue. */
-export function planFromFile(file: string, sets: string[], out: Output): Plan {
-  const v = validateRecipeFile(file, { sets });
-  if (v.issues.length === 0 && v.resolved) {
-    const { plan, issues } = planRecipe(v.resolved);
-    if (plan) return plan;
-    v.issues.push(...issues);
-  }
-  for (const i of v.issues) process.stderr.write(chalk.red('error: ') + issueLine(i) + '\n');
-  throw new PeftError('SCHEMA', `${v.file} is not a valid recipe (${v.issues.length} error${v.issues.length === 1 ? '' : 's'})`, {
-    hint: 'fix the errors above; peft validate checks recipes without running them',
-  });
 }
 
 export const trainCommand: Command<TrainArgs> = {
@@ -45,21 +31,19 @@ export const trainCommand: Command<TrainArgs> = {
       .option('output', { type: 'string', describe: 'parent directory of the run directory (default runs/)' })
       .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
   async run(args, out) {
-    const { runTraining } = await import('../../engine/train/run.js');
-    const { RunDir } = await import('../../engine/train/run-dir.js');
-    const { summarizeBadRows } = await import('../../engine/data/policy.js');
+    const engine = await import('../../engine/index.js');
     let resumeDir: string | undefined;
     let plan: Plan;
     if (typeof args.resume === 'string' && args.resume !== '' && !args.resume.match(/\.ya?ml$/i)) {
       resumeDir = resolve(args.resume);
-      plan = RunDir.open(resumeDir).readPlan();
+      plan = engine.RunDir.open(resumeDir).readPlan();
     } else {
       const recipe = typeof args.resume === 'string' && args.resume.match(/\.ya?ml$/i) ? args.resume : args.recipe;
       if (!recipe) throw new PeftError('USAGE', 'name a recipe file (or --resume RUN_DIR)', { hint: 'peft train configs/quickstart.yaml' });
-      plan = planFromFile(recipe, asList(args.set), out);
+      plan = planFromFile(recipe, asList(args.set));
       if (args.output) plan = { ...plan, output: { dir: resolve(args.output) } };
       if (args.resume !== undefined && args.resume !== false) {
-        const latest = RunDir.latest(plan.output.dir, plan.name);
+        const latest = engine.RunDir.latest(plan.output.dir, plan.name);
         if (!latest) throw new PeftError('USAGE', `no run of ${plan.name} to resume under ${plan.output.dir}`, { hint: 'start it without --resume first' });
         resumeDir = latest.path;
         plan = latest.readPlan();
@@ -84,7 +68,7 @@ export const trainCommand: Command<TrainArgs> = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const summary = await runTraining(plan, { backend: args.backend, resumeDir }, {
+      const summary = await engine.runTraining(plan, { backend: args.backend, resumeDir }, {
         onBackend: (b) => {
           out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`);
           if (b.fallbackNote) out.warn(b.fallbackNote);
@@ -113,7 +97,7 @@ export const trainCommand: Command<TrainArgs> = {
       progress.stop();
       out.info(`${chalk.bold('done')}    ${summary.steps} steps in ${formatDuration(summary.wall_time_s)}; adapter: ${summary.adapter_dir}`);
       for (const [split, st] of Object.entries(summary.data)) {
-        if (st.skipped > 0) out.warn(`${split}: ${summarizeBadRows(st.bad ?? {}, st.skipped)} (data.on_error: skip)`);
+        if (st.skipped > 0) out.warn(`${split}: ${engine.summarizeBadRows(st.bad ?? {}, st.skipped)} (data.on_error: skip)`);
       }
       out.info(`${chalk.bold('wrote')}   ${summary.run_dir}`);
       out.result({ ok: true, ...summary });

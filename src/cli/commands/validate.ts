@@ -2,6 +2,7 @@ import { asList, type Command } from '../command.js';
 import type { Output } from '../output.js';
 import { displayPath, expandRecipePatterns, parseSets, validateRecipeFile } from '../../recipes/index.js';
 import type { RecipeIssue } from '../../recipes/index.js';
+import { issueLine } from '../issue-line.js';
 
 type Format = 'text' | 'json' | 'github';
 
@@ -22,11 +23,6 @@ function plural(n: number, word: string): string {
 }
 
 /** `file:12:5  method.rank  must be … (hint: …)` */
-export function issueLine(i: RecipeIssue): string {
-  const parts = [i.where, i.path, i.message + (i.hint ? ` (hint: ${i.hint})` : '')].filter((p) => p !== '');
-  return parts.join('  ').replace(/\s*\n\s*/g, ' ');
-}
-
 function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }

@@ -19,6 +19,7 @@ import { defaultMask, pool } from './common.js';
 import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 /** What distinguishes mBART from BART. */
 export interface BartVariant {
@@ -240,8 +241,6 @@ export function buildBartLike(config: Record<string, unknown>, opts: TaskOptions
 }
 
 export const bartFamily: Family = {
-  name: 'bart',
-  modelTypes: ['bart'],
-  tasks: ['seq2seq', 'seq-cls', 'regression'],
+  info: familyInfo('bart'),
   build: (config, opts) => buildBartLike(config, opts, { family: 'bart', classPrefix: 'Bart', preLn: false, wrapShift: false }),
 };

@@ -15,8 +15,9 @@ import {
   type EncoderLayer, type EncoderLayerNames,
 } from './encoder-block.js';
 import type { Family, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
-import type { TaskType } from '../../recipes/types.js';
+import type { TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 /** BertLayer's module paths (RobertaLayer has the same). */
 export const BERT_LAYER_NAMES: EncoderLayerNames = {
@@ -117,8 +118,6 @@ function buildBert(config: Record<string, unknown>, opts: TaskOptions): TaskMode
 }
 
 export const bertFamily: Family = {
-  name: 'bert',
-  modelTypes: ['bert'],
-  tasks: BERT_TASKS,
+  info: familyInfo('bert'),
   build: buildBert,
 };

@@ -13,8 +13,9 @@ import { defaultMask, pool } from './common.js';
 import { ConfigReader } from './config.js';
 import { Tree, TextEmbeddings, buildEncoder, runEncoder, arangePositions, numLabels, checkTask } from './encoder-block.js';
 import type { Family, ModelDims, ModelInputs, ModelOutputs, TaskModel, TaskOptions } from './types.js';
-import type { TaskType } from '../../recipes/types.js';
+import type { TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 const TASKS: TaskType[] = ['seq-cls', 'regression', 'token-cls'];
 /** DistilBERT's LayerNorms use a fixed eps (not in config.json). */
@@ -78,8 +79,6 @@ function buildDistilbert(config: Record<string, unknown>, opts: TaskOptions): Ta
 }
 
 export const distilbertFamily: Family = {
-  name: 'distilbert',
-  modelTypes: ['distilbert'],
-  tasks: TASKS,
+  info: familyInfo('distilbert'),
   build: buildDistilbert,
 };

@@ -14,7 +14,7 @@ import type { ForwardContext } from '../nn/context.js';
 import { attentionSites, blockSite, ffnSites, type AttentionSiteKeys, type FfnSiteKeys } from './sites.js';
 import { embeddingSite } from './common.js';
 import type { SiteInfo, TaskOptions } from './types.js';
-import type { TaskType } from '../../recipes/types.js';
+import type { TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 
 /** Places modules at dotted paths under a root, creating the plain containers in between. */

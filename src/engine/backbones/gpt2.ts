@@ -17,6 +17,7 @@ import { sublayer, ffn, learnedPositions, learnedPositionsAt, pickDims } from '.
 import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 interface Gpt2Dims extends ModelDims {
   eps: number;
@@ -211,8 +212,6 @@ function buildGpt2(config: Record<string, unknown>, opts: TaskOptions): TaskMode
 }
 
 export const gpt2Family: Family = {
-  name: 'gpt2',
-  modelTypes: ['gpt2'],
-  tasks: ['causal-lm', 'seq-cls', 'regression', 'token-cls'],
+  info: familyInfo('gpt2'),
   build: buildGpt2,
 };

@@ -1,11 +1,12 @@
 // Backbones: find a Hugging Face model directory (plain or hub-cache layout), build its family's
 // task model, and load its weights by name.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { findModelDir } from '../../plan/index.js';
 import { join, resolve } from 'node:path';
 import { PeftError } from '../../errors.js';
 import { familyFor } from './registry.js';
 import { loadWeights, type LoadReport } from './weights.js';
-import { openSafetensorsModel } from '../formats/safetensors-index.js';
+import { openSafetensorsModel } from '../io/safetensors-index.js';
 import type { TaskModel, TaskOptions } from './types.js';
 
 export * from './types.js';
@@ -17,29 +18,9 @@ export { loadWeights, countParams } from './weights.js';
  * (`models--org--name`) the snapshot named by refs/main (or the only snapshot).
  */
 export function resolveModelDir(path: string): string {
-  const dir = resolve(path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new PeftError('FILE', 'backbone directory not found', { where: path, hint: 'backbone.path must name a Hugging Face model directory' });
-  }
-  if (existsSync(join(dir, 'config.json'))) return dir;
-  const snapshots = join(dir, 'snapshots');
-  if (existsSync(snapshots)) {
-    const ref = join(dir, 'refs', 'main');
-    if (existsSync(ref)) {
-      const rev = readFileSync(ref, 'utf8').trim();
-      if (existsSync(join(snapshots, rev, 'config.json'))) return join(snapshots, rev);
-    }
-    const revs = readdirSync(snapshots).filter((r) => existsSync(join(snapshots, r, 'config.json')));
-    if (revs.length === 1) return join(snapshots, revs[0]);
-    if (revs.length > 1) {
-      throw new PeftError('FILE', `hub cache folder has ${revs.length} snapshots and no refs/main`, {
-        where: path, hint: `name one: ${revs.map((r) => join(path, 'snapshots', r)).join(', ')}`,
-      });
-    }
-  }
-  throw new PeftError('FILE', 'no config.json in the backbone directory', {
-    where: path, hint: 'a Hugging Face model directory has config.json next to its weights',
-  });
+  const found = findModelDir(resolve(path));
+  if ('error' in found) throw new PeftError('FILE', found.error, { where: path, hint: found.hint });
+  return found.dir;
 }
 
 export function readModelConfig(dir: string): Record<string, unknown> {

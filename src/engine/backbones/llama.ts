@@ -15,6 +15,7 @@ import { embeddingSite, defaultMask, pool, selfKeyMask, tokenPositions } from '.
 import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 class LlamaMlp extends Module {
   readonly gate: Linear;
@@ -183,8 +184,6 @@ function buildLlama(config: Record<string, unknown>, opts: TaskOptions): TaskMod
 }
 
 export const llamaFamily: Family = {
-  name: 'llama',
-  modelTypes: ['llama', 'mistral'],
-  tasks: ['causal-lm', 'seq-cls', 'regression'],
+  info: familyInfo('llama'),
   build: buildLlama,
 };

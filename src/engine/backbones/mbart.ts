@@ -3,10 +3,9 @@
 // of the decoder inputs. Names as transformers' MBartForConditionalGeneration.
 import { buildBartLike } from './bart.js';
 import type { Family } from './types.js';
+import { familyInfo } from '../../plan/index.js';
 
 export const mbartFamily: Family = {
-  name: 'mbart',
-  modelTypes: ['mbart'],
-  tasks: ['seq2seq', 'seq-cls', 'regression'],
+  info: familyInfo('mbart'),
   build: (config, opts) => buildBartLike(config, opts, { family: 'mbart', classPrefix: 'MBart', preLn: true, wrapShift: true }),
 };

@@ -24,19 +24,19 @@ export const FAMILIES: Family[] = [
 ];
 
 export function supportedModelTypes(): string[] {
-  return FAMILIES.flatMap((f) => f.modelTypes);
+  return FAMILIES.flatMap((f) => f.info.modelTypes);
 }
 
 export function familyFor(config: Record<string, unknown>, where = 'config.json'): Family {
   const modelType = typeof config.model_type === 'string' ? config.model_type : null;
   if (modelType) {
-    const f = FAMILIES.find((fam) => fam.modelTypes.includes(modelType));
+    const f = FAMILIES.find((fam) => fam.info.modelTypes.includes(modelType));
     if (f) return f;
   }
   const archs = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
   for (const a of archs) {
     const lower = a.toLowerCase();
-    const f = FAMILIES.find((fam) => fam.modelTypes.some((t) => lower.startsWith(t.replace(/[-_]/g, ''))));
+    const f = FAMILIES.find((fam) => fam.info.modelTypes.some((t) => lower.startsWith(t.replace(/[-_]/g, ''))));
     if (f) return f;
   }
   const what = modelType ? `model_type "${modelType}"` : archs.length ? `architectures ${JSON.stringify(archs)}` : 'no model_type';

@@ -12,6 +12,7 @@ import { ConfigReader } from './config.js';
 import { buildBertBase, runBertBase, BERT_TASKS } from './bert.js';
 import { Tree, arangePositions, numLabels, poolerParams, checkTask, paramsOutside } from './encoder-block.js';
 import type { Family, ModelInputs, ModelOutputs, TaskModel, TaskOptions } from './types.js';
+import { familyInfo } from '../../plan/index.js';
 
 /**
  * Position ids as RobertaEmbeddings derives them. From input ids: padding_idx + (cumsum of the
@@ -63,8 +64,6 @@ function buildRoberta(config: Record<string, unknown>, opts: TaskOptions): TaskM
 }
 
 export const robertaFamily: Family = {
-  name: 'roberta',
-  modelTypes: ['roberta'],
-  tasks: BERT_TASKS,
+  info: familyInfo('roberta'),
   build: buildRoberta,
 };

@@ -19,6 +19,7 @@ import { relativeBias } from './t5-relative.js';
 import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 interface T5Dims extends ModelDims {
   buckets: number;
@@ -203,8 +204,6 @@ function buildT5(config: Record<string, unknown>, opts: TaskOptions): TaskModel 
 }
 
 export const t5Family: Family = {
-  name: 't5',
-  modelTypes: ['t5'],
-  tasks: ['seq2seq'],
+  info: familyInfo('t5'),
   build: buildT5,
 };

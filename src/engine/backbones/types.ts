@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
 import type { AttentionCache } from '../nn/attention.js';
-import type { TaskType } from '../../recipes/types.js';
+import type { FamilyInfo, TaskType } from '../../plan/index.js';
 
 export type SiteKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation';
 
@@ -136,10 +136,8 @@ export interface TaskOptions {
   /** Classifier dropout and the like are off unless training. */
 }
 
+/** A family: its catalog entry (src/plan/families.ts, shared with the planner) and its builder. */
 export interface Family {
-  name: string;
-  /** `model_type` values of config.json this family builds. */
-  modelTypes: string[];
-  tasks: TaskType[];
+  info: FamilyInfo;
   build(config: Record<string, unknown>, opts: TaskOptions): TaskModel;
 }

@@ -15,8 +15,9 @@ import { embeddingSite, pool } from './common.js';
 import { ConfigReader } from './config.js';
 import { Tree, buildEncoder, runEncoder, numLabels, poolerParams, checkTask, paramsOutside } from './encoder-block.js';
 import type { Family, ModelDims, ModelInputs, ModelOutputs, TaskModel, TaskOptions } from './types.js';
-import type { TaskType } from '../../recipes/types.js';
+import type { TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
+import { familyInfo } from '../../plan/index.js';
 
 const TASKS: TaskType[] = ['image-cls'];
 
@@ -134,8 +135,6 @@ function buildVit(config: Record<string, unknown>, opts: TaskOptions): TaskModel
 }
 
 export const vitFamily: Family = {
-  name: 'vit',
-  modelTypes: ['vit'],
-  tasks: TASKS,
+  info: familyInfo('vit'),
   build: buildVit,
 };

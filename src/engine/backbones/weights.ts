@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PeftError } from '../../errors.js';
 import type { TaskModel } from './types.js';
 import type { Param } from '../nn/module.js';
-import type { TensorSource } from '../formats/safetensors.js';
+import type { TensorSource } from '../io/safetensors.js';
 import { normalArray, seedFor } from '../random.js';
 
 export interface LoadReport {

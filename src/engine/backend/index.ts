@@ -2,7 +2,7 @@
 //
 // API for the engine (lead): call once, before building tensors:
 //
-//   import { initBackend } from '../backend/index.js';
+//   import { initBackend } from './index.js';
 //   const info = await initBackend(plan.backend);   // undefined = best available
 //   if (info.fallbackNote) say(info.fallbackNote); // e.g. "native backend unavailable (…); using wasm"
 //   // info.name ∈ tensorflow-gpu | tensorflow | native | wasm | cpu; info.threads is real

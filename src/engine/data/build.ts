@@ -4,7 +4,7 @@
 // temporary file past its memory budget. Tokenising once rather than every epoch costs one pass
 // and keeps exact, seeded global shuffles and a resumable cursor {epoch, index}; the source file is
 // never held as one string. Causal-LM texts are packed into blocks as they stream (lm-blocks.ts).
-import type { DataSplitPlan, Plan } from '../../recipes/types.js';
+import type { DataSplitPlan, Plan } from '../../plan/index.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
 import { PeftError } from '../../errors.js';
 import { Batcher, type CollateOptions } from './batches.js';

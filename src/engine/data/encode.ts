@@ -10,7 +10,7 @@
 //                         token, its language code, wraps to the front);
 //   image-cls             pixels → pixel_values (images.ts).
 // A row that cannot become an example (an image of the wrong shape) is a RowProblem, as in rows.ts.
-import type { TaskType } from '../../recipes/types.js';
+import type { TaskType } from '../../plan/index.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
 import type { TokenExample } from './batches.js';
 import type { Example, RowProblem } from './types.js';

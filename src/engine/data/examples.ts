@@ -1,7 +1,7 @@
 // One split as a stream of examples: source rows → seeded split selection → row mapping (with the
 // on_error policy) → limit. Re-iterable (each pass re-reads the file), so epochs stream too.
 
-import type { DataSplitPlan, TaskPlan } from '../../recipes/types.js';
+import type { DataSplitPlan, TaskPlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 import { flatten } from './flatten.js';
 import { BadRows, type OnError } from './policy.js';

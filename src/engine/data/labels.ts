@@ -2,7 +2,7 @@
 // (a number, or a string of digits as CSV gives it); a name is tried first, so numeric-looking
 // label names (star ratings "1".."5") keep meaning the name.
 
-import type { TaskPlan } from '../../recipes/types.js';
+import type { TaskPlan } from '../../plan/index.js';
 
 export class LabelSet {
   private readonly ids: Map<string, number>;

@@ -2,7 +2,7 @@
 // before the backbone is built, so an empty split, a label outside the set, a malformed or
 // non-UTF-8 line stops the run at once with its file:line — not at step 9,000, and not after a
 // minute of loading weights. Under on_error: skip the scan only counts what will be skipped.
-import type { Plan } from '../../recipes/types.js';
+import type { Plan } from '../../plan/index.js';
 import { checkScan, scanSplit } from './scan.js';
 import { resolveSplits } from './split.js';
 import { columnsOf, sourceOptionsForTask, type SplitName } from './build.js';

@@ -3,7 +3,7 @@
 // token-classification labels lists. A row that does not fit is a RowProblem, never an exception,
 // so the caller's on_error policy decides.
 
-import type { TaskPlan, TaskType } from '../../recipes/types.js';
+import type { TaskPlan, TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 import { LabelSet } from './labels.js';
 import type { Example, Row, RowProblem } from './types.js';

@@ -3,7 +3,7 @@
 // reason, the label distribution. `checkScan` turns a failed scan into the error the run would
 // have hit: an empty split always, the first bad row under on_error: fail.
 
-import type { DataPlan, DataSplitPlan, TaskPlan } from '../../recipes/types.js';
+import type { DataPlan, DataSplitPlan, TaskPlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 import { countSourceRows, effectiveLimit, emptySplitError, sourceOptionsFor } from './examples.js';
 import { BadRows, rowError, type OnError } from './policy.js';

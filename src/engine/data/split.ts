@@ -4,7 +4,7 @@
 // round(fraction × N) of the N rows, one uniform draw per row, O(1) memory, file order kept.
 // Think of it as the tail of a seeded shuffle: head(f) and tail(1 − f) partition the file.
 
-import type { DataPlan, DataSplitPlan } from '../../recipes/types.js';
+import type { DataPlan, DataSplitPlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 import { Rng } from './rng.js';
 

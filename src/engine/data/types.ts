@@ -1,7 +1,7 @@
 // Types that cross the data stage's boundary: what a source yields (raw rows with their place),
 // what the row mapper makes of them (examples), and what a scan reports. Plain data throughout.
 
-import type { DataSplitPlan } from '../../recipes/types.js';
+import type { DataSplitPlan } from '../../plan/index.js';
 
 export type DataFormat = DataSplitPlan['format'];
 

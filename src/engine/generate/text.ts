@@ -4,7 +4,7 @@
 // for ROUGE/BLEU; the training run calls it for its sample.
 import type { Session } from '../session.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
-import type { GeneratePlan } from '../../recipes/types.js';
+import type { GeneratePlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 import { Rng } from '../data/rng.js';
 import { generate } from './generate.js';

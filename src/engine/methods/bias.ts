@@ -3,10 +3,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { FunctionModule, WeightFold } from './types.js';
 
 export class AddedBias extends SiteModule {
+  protected readonly nonlinear = null;
   readonly bias: Param;
   constructor(readonly dim: number) {
     super();
@@ -20,18 +21,13 @@ export class AddedBias extends SiteModule {
   override transform(_x: tf.Tensor, h: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     return tf.add(h, this.bias.value);
   }
+
+  override fold(): WeightFold {
+    return { kind: 'bias', vector: () => this.bias.value };
+  }
 }
 
-export const biasBuilder: FunctionBuilder = {
+export const biasModule: FunctionModule<'bias'> = {
   kind: 'bias',
-  build(c: BuildContext): BuiltModule {
-    const attachments = new Map();
-    for (const site of c.sites) {
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new AddedBias(site.outDim));
-      c.store.nameTree();
-      c.init(m.bias, { kind: 'zeros' });
-      attachments.set(site.path, m);
-    }
-    return { attachments };
-  },
+  build: (c) => buildPerSite(c, (site) => new AddedBias(site.outDim), (m) => c.init(m.bias, { kind: 'zeros' })),
 };

@@ -13,8 +13,9 @@ import { LayerNorm } from '../nn/norm.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
 import type { SiteInfo } from '../backbones/types.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { BuildContext, FunctionModule } from './types.js';
+import type { ModulePlanOf, Nonlinearity } from '../../plan/index.js';
 import { buildMultiHead } from './multihead.js';
 import { PeftError } from '../../errors.js';
 
@@ -31,14 +32,18 @@ export class Bottleneck extends SiteModule {
   readonly ln: LayerNorm | null;
   /** `ln_input: original`: the sublayer's own LayerNorm, applied to x + h to form the input. */
   inputNorm: BorrowedNorm | null = null;
+  protected readonly nonlinear: string | null;
   constructor(
     readonly inDim: number,
     readonly outDim: number,
     readonly size: number,
     readonly act: Activation,
     readonly lnWhere: 'none' | 'before' | 'after',
+    f: Nonlinearity,
   ) {
     super();
+    // with f = identity Δh is still affine (the adapter's biases), not a weight update
+    this.nonlinear = f === 'identity' ? 'its Δh has the adapter\'s own biases (affine, not linear in u)' : 'its Δh passes through a nonlinearity';
     this.downW = this.param('adapter_down.weight', [size, inDim], ['adapter']);
     this.downB = this.param('adapter_down.bias', [size], ['adapter']);
     this.upW = this.param('adapter_up.weight', [outDim, size], ['adapter']);
@@ -62,7 +67,7 @@ export class Bottleneck extends SiteModule {
 }
 
 /** The sublayer's own LayerNorm at a post-LN site, for `ln_input: original`. */
-function siteNorm(c: BuildContext, site: SiteInfo): BorrowedNorm {
+function siteNorm(c: BuildContext<ModulePlanOf<'bottleneck'>>, site: SiteInfo): BorrowedNorm {
   const where = `method.modules.${c.plan.name}.ln_input`;
   if (c.plan.insertion !== 'sequential') {
     throw new PeftError('RECIPE', 'ln_input: original needs insertion: sequential (its input replaces h)', { where });
@@ -77,22 +82,18 @@ function siteNorm(c: BuildContext, site: SiteInfo): BorrowedNorm {
   return hit[1] as Module & BorrowedNorm;
 }
 
-export const bottleneckBuilder: FunctionBuilder = {
+export const bottleneckModule: FunctionModule<'bottleneck'> = {
   kind: 'bottleneck',
-  build(c: BuildContext): BuiltModule {
+  build(c) {
     const o = c.plan.options;
-    if (c.plan.heads === 'multi') return buildMultiHead(c, o.nonlinearity ?? 'relu');
-    const attachments = new Map();
-    const size = o.bottleneck ?? 64;
-    const act = activation(o.nonlinearity ?? 'relu');
-    for (const site of c.sites) {
-      const original = (o.ln_input ?? 'none') === 'original';
-      const uDim = c.plan.insertion === 'parallel' ? site.inDim : site.outDim;
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new Bottleneck(uDim, site.outDim, size, act, o.layernorm ?? 'none'));
-      if (original) m.inputNorm = siteNorm(c, site);
-      m.configureComposition(c.plan, uDim, c.plan.scale);
-      c.store.nameTree();
-      if ((o.init ?? 'bert') === 'lora') {
+    if (c.plan.heads === 'multi') return buildMultiHead(c, o.bottleneck, o.nonlinearity);
+    const act = activation(o.nonlinearity);
+    return buildPerSite(c, (site, uDim) => {
+      const m = new Bottleneck(uDim, site.outDim, o.bottleneck, act, o.layernorm, o.nonlinearity);
+      if (o.ln_input === 'original') m.inputNorm = siteNorm(c, site);
+      return m;
+    }, (m, _site, uDim) => {
+      if (o.init === 'lora') {
         c.init(m.downW, { kind: 'kaiming', fanIn: uDim });
         c.init(m.upW, { kind: 'zeros' });
       } else {
@@ -105,9 +106,6 @@ export const bottleneckBuilder: FunctionBuilder = {
         c.init(m.ln.weight, { kind: 'ones' });
         if (m.ln.bias) c.init(m.ln.bias, { kind: 'zeros' });
       }
-      m.initComposition(c.init);
-      attachments.set(site.path, m);
-    }
-    return { attachments };
+    });
   },
 };

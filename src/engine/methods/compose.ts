@@ -1,16 +1,19 @@
 // Insertion and composition, written once for every function: a site module computes Δh from
 // u (x for parallel insertion, h for sequential) and composes it back: h + Δh, h + s·Δh with a
-// fixed or learned s, or (1 − λ)·h + λ·Δh with λ = σ(u·w + b).
+// fixed or learned s, or (1 − λ)·h + λ·Δh with λ = σ(u·w + b). `buildPerSite` is the one
+// skeleton every additive function's builder uses; `fold` is how such a module merges.
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from '../nn/module.js';
 import type { Attachment, ForwardContext } from '../nn/context.js';
-import type { ModulePlan } from '../../recipes/types.js';
+import type { SiteInfo } from '../backbones/types.js';
+import type { ModulePlan } from '../../plan/index.js';
 import type { InitFn } from './init.js';
+import type { BuildContext, BuiltModule, Foldable, WeightFold } from './types.js';
 
 /** Gate bias at initialisation: λ = σ(−4) ≈ 0.018, so a gated module starts close to the backbone. */
 export const GATE_INIT_BIAS = -4;
 
-export abstract class SiteModule extends Module implements Attachment {
+export abstract class SiteModule extends Module implements Attachment, Foldable {
   private insertion: ModulePlan['insertion'] = 'parallel';
   private composition: ModulePlan['composition'] = 'add';
   private fixedScale = 1;
@@ -18,21 +21,27 @@ export abstract class SiteModule extends Module implements Attachment {
   private gateW: Param | null = null;
   private gateB: Param | null = null;
   private dropoutRate = 0;
+  /** The size of u (set with the composition). */
+  private uDim = 0;
+
+  /**
+   * Why Δh is not a fixed linear map of u, or null when it is (then the module folds into the
+   * projection's weight as ΔWᵀ = s·Δ(I), see `fold`). Functions with a nonlinearity say so.
+   */
+  protected abstract readonly nonlinear: string | null;
 
   /** Δh from the module's input u. */
   abstract delta(u: tf.Tensor, ctx: ForwardContext): tf.Tensor;
 
-  /**
-   * Registers the composition's own parameters (learned scale, gate). Call from the builder
-   * after the function's parameters, with u's size; initialise with `initComposition`.
-   */
-  configureComposition(plan: ModulePlan, uDim: number, scale: number | 'learned'): void {
+  /** Registers the composition's own parameters (learned scale, gate); u has `uDim` features. */
+  configureComposition(plan: ModulePlan, uDim: number): void {
     this.insertion = plan.insertion;
     this.composition = plan.composition;
-    this.dropoutRate = plan.options.dropout ?? 0;
+    this.uDim = uDim;
+    this.dropoutRate = plan.options.dropout;
     if (plan.composition === 'scaled') {
-      if (scale === 'learned') this.scaleParam = this.param('scale', [1], ['adapter']);
-      else this.fixedScale = scale;
+      if (plan.scale === 'learned') this.scaleParam = this.param('scale', [1], ['adapter']);
+      else this.fixedScale = plan.scale;
     }
     if (plan.composition === 'gated') {
       this.gateW = this.param('gate.weight', [1, uDim], ['adapter']);
@@ -50,14 +59,6 @@ export abstract class SiteModule extends Module implements Attachment {
   scaleValue(): number {
     if (this.composition !== 'scaled') return 1;
     return this.scaleParam ? this.scaleParam.value.dataSync()[0] : this.fixedScale;
-  }
-
-  get compositionKind(): ModulePlan['composition'] {
-    return this.composition;
-  }
-
-  get insertionKind(): ModulePlan['insertion'] {
-    return this.insertion;
   }
 
   /** The module's input u: x for parallel insertion, h for sequential (a function may refine it). */
@@ -79,4 +80,44 @@ export abstract class SiteModule extends Module implements Attachment {
       }
     }
   }
+
+  /** A linear Δ of the projection's input folds into its weight: ΔWᵀ = s·Δ(I) [in, out]. */
+  fold(): WeightFold {
+    if (this.nonlinear) return { kind: 'refuse', why: this.nonlinear };
+    if (this.insertion !== 'parallel') return { kind: 'refuse', why: 'sequential insertion multiplies the projection\'s output, not its input' };
+    if (this.composition === 'gated') return { kind: 'refuse', why: 'a gate depends on the input' };
+    return {
+      kind: 'delta',
+      // Δ is linear in u, so its matrix is its image of the identity
+      matrix: () => tf.tidy(() => tf.mul(this.delta(tf.eye(this.uDim), null as never), this.scaleValue()) as tf.Tensor2D),
+    };
+  }
+}
+
+/** u's size at a site: x for parallel insertion, h for sequential. */
+export function inputDim(plan: ModulePlan, site: SiteInfo): number {
+  return plan.insertion === 'parallel' ? site.inDim : site.outDim;
+}
+
+/**
+ * The skeleton of every additive function's builder: one module per site (made from the site and
+ * u's size), the composition's parameters, names fixed once, then seeded initialisation.
+ */
+export function buildPerSite<P extends ModulePlan, M extends SiteModule>(
+  c: BuildContext<P>,
+  make: (site: SiteInfo, uDim: number) => M,
+  init: (m: M, site: SiteInfo, uDim: number) => void,
+): BuiltModule & { modules: M[] } {
+  const made = c.sites.map((site) => {
+    const uDim = inputDim(c.plan, site);
+    const m = c.store.add(`${site.path}.${c.plan.name}`, make(site, uDim));
+    m.configureComposition(c.plan, uDim);
+    return { site, uDim, m };
+  });
+  c.store.nameTree();
+  for (const { site, uDim, m } of made) {
+    init(m, site, uDim);
+    m.initComposition(c.init);
+  }
+  return { attachments: new Map(made.map(({ site, m }) => [site.path, m])), modules: made.map(({ m }) => m) };
 }

@@ -10,13 +10,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from '../nn/module.js';
 import type { Linear } from '../nn/linear.js';
 import type { Attachment, ForwardContext } from '../nn/context.js';
-import type { BuildContext, BuiltModule } from './types.js';
+import type { BuildContext, BuiltModule, Foldable, WeightFold } from './types.js';
+import type { ModulePlanOf } from '../../plan/index.js';
+import { initLowRankPair } from './init.js';
 import { PeftError } from '../../errors.js';
 
 /** x with no gradient flowing back through it (torch's .detach()). */
 const detach = tf.customGrad((...args) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
 
-export class DoraLinear extends Module implements Attachment {
+export class DoraLinear extends Module implements Attachment, Foldable {
   readonly A: Param;
   readonly B: Param;
   readonly magnitude: Param;
@@ -59,10 +61,22 @@ export class DoraLinear extends Module implements Attachment {
     }
     return tf.reshape(y, [...lead, this.outDim]);
   }
+
+  /** Merged: W' = m ⊙ (W + s·B·A) / ‖W + s·B·A‖_row (W as [out, in]). */
+  fold(): WeightFold {
+    return {
+      kind: 'reweight',
+      weight: (w) => tf.tidy(() => {
+        const adapted = tf.add(w, tf.mul(tf.matMul(this.B.value as tf.Tensor2D, this.A.value as tf.Tensor2D), this.scale));
+        const rowNorm = tf.sqrt(tf.sum(tf.square(adapted), 1, true));
+        return tf.mul(adapted, tf.div(tf.reshape(this.magnitude.value, [-1, 1]), rowNorm)) as tf.Tensor2D;
+      }),
+    };
+  }
 }
 
 /** The Linear module at a site (DoRA needs its weight), found by the site's path. */
-function linearAt(c: BuildContext, modules: Map<string, Module>, path: string): Linear {
+function linearAt(c: BuildContext<ModulePlanOf<'lowrank'>>, modules: Map<string, Module>, path: string): Linear {
   const found = modules.get(path) as Linear | undefined;
   if (!found || typeof found.weightOutIn !== 'function') {
     throw new PeftError('RECIPE', `DoRA needs the projection's weight, but ${path} is not a linear layer of this backbone`, {
@@ -72,31 +86,22 @@ function linearAt(c: BuildContext, modules: Map<string, Module>, path: string): 
   return found;
 }
 
-export function buildDora(c: BuildContext): BuiltModule {
-  const attachments = new Map();
-  const r = c.plan.options.rank ?? 8;
-  const scale = typeof c.plan.scale === 'number' ? c.plan.scale : 1;
-  if (c.plan.insertion !== 'parallel' || c.plan.composition !== 'scaled' || c.plan.scale === 'learned') {
-    throw new PeftError('RECIPE', 'DoRA rescales the adapted weight: it needs insertion parallel and composition scaled with a fixed scale', {
-      where: `method.modules.${c.plan.name}`,
-    });
-  }
+/** DoRA's modules (lowrank with dora: parallel, scaled with a fixed scale — the planner checked). */
+export function buildDora(c: BuildContext<ModulePlanOf<'lowrank'>>): BuiltModule {
+  const { rank, init, dropout } = c.plan.options;
+  const scale = c.plan.scale as number;
   const modules = new Map(c.model.root.namedModules());
-  for (const site of c.sites) {
+  const made = c.sites.map((site) => {
     const base = linearAt(c, modules, site.path);
-    const m = c.store.add(`${site.path}.${c.plan.name}`, new DoraLinear(site.inDim, site.outDim, r, scale, c.plan.options.dropout ?? 0));
-    c.store.nameTree();
-    const init = c.plan.options.init ?? 'lora';
-    if (init === 'gaussian') c.init(m.A, { kind: 'normal', std: 1 / r });
-    else if (init === 'bert') c.init(m.A, { kind: 'normal', std: 0.02 });
-    else c.init(m.A, { kind: 'kaiming', fanIn: site.inDim });
-    if (init === 'random') c.init(m.B, { kind: 'kaiming', fanIn: r });
-    else c.init(m.B, { kind: 'zeros' });
+    return { site, base, m: c.store.add(`${site.path}.${c.plan.name}`, new DoraLinear(site.inDim, site.outDim, rank, scale, dropout)) };
+  });
+  c.store.nameTree();
+  for (const { site, base, m } of made) {
+    initLowRankPair(c.init, init, m.A, m.B, site.inDim, rank);
     c.init(m.magnitude, { kind: 'ones' });
     // the magnitude starts at the adapted weight's row norms (needs the backbone's weights;
     // with shapes only nothing was initialised and nothing is read)
     if (m.magnitude.loaded && base.weight.loaded) m.magnitude.set(m.weightNorm(base));
-    attachments.set(site.path, m);
   }
-  return { attachments };
+  return { attachments: new Map(made.map(({ site, m }) => [site.path, m])) };
 }

@@ -5,10 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { FunctionModule } from './types.js';
 
 export class Hadamard extends SiteModule {
+  protected readonly nonlinear = null;
   readonly w1a: Param;
   readonly w1b: Param;
   readonly w2a: Param;
@@ -34,25 +35,16 @@ export class Hadamard extends SiteModule {
   }
 }
 
-export const hadamardBuilder: FunctionBuilder = {
+export const hadamardModule: FunctionModule<'hadamard'> = {
   kind: 'hadamard',
-  build(c: BuildContext): BuiltModule {
-    const attachments = new Map();
-    const r = c.plan.options.rank ?? 8;
-    for (const site of c.sites) {
-      const uDim = c.plan.insertion === 'parallel' ? site.inDim : site.outDim;
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new Hadamard(uDim, site.outDim, r));
-      m.configureComposition(c.plan, uDim, c.plan.scale);
-      c.store.nameTree();
+  build(c) {
+    const { rank, init } = c.plan.options;
+    return buildPerSite(c, (site, uDim) => new Hadamard(uDim, site.outDim, rank), (m, _site, uDim) => {
       // peft's (and FedPara's) He init: three factors Kaiming-uniform, W2b zero, so ΔW starts at 0
-      c.init(m.w1a, { kind: 'kaiming', fanIn: r });
+      c.init(m.w1a, { kind: 'kaiming', fanIn: rank });
       c.init(m.w1b, { kind: 'kaiming', fanIn: uDim });
-      c.init(m.w2a, { kind: 'kaiming', fanIn: r });
-      if (c.plan.options.init === 'random') c.init(m.w2b, { kind: 'kaiming', fanIn: uDim });
-      else c.init(m.w2b, { kind: 'zeros' });
-      m.initComposition(c.init);
-      attachments.set(site.path, m);
-    }
-    return { attachments };
+      c.init(m.w2a, { kind: 'kaiming', fanIn: rank });
+      c.init(m.w2b, init === 'random' ? { kind: 'kaiming', fanIn: uDim } : { kind: 'zeros' });
+    });
   },
 };

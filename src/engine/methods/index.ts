@@ -1,3 +1,3 @@
 export { injectMethod, type PeftModel } from './inject.js';
 export { selectTrainable, type TrainableSet } from './trainable.js';
-export { BUILDERS } from './registry.js';
+export { MODULES } from './registry.js';

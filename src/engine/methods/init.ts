@@ -1,6 +1,7 @@
 // Parameter initialisers, all seeded by (recipe seed, parameter name).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
+import type { InitKind } from '../../plan/index.js';
 import { normalArray, seedFor, uniformArray } from '../random.js';
 
 export type InitRule =
@@ -36,3 +37,16 @@ export function seededInit(seed: number): InitFn {
 
 /** For counting and inspecting: parameters keep their shapes and get no values. */
 export const shapesOnly: InitFn = () => {};
+
+/**
+ * LoRA's init of an A [r, in] / B [out, r] pair (shared with DoRA): `lora` A Kaiming-uniform and
+ * B zero (peft's default), `gaussian` A ~ N(0, 1/r), `bert` A ~ N(0, 0.02), `random` B not zero either.
+ */
+export function initLowRankPair(init: InitFn, kind: InitKind, A: Param, B: Param, inDim: number, rank: number): void {
+  if (kind === 'gaussian') init(A, { kind: 'normal', std: 1 / rank });
+  else if (kind === 'bert') init(A, { kind: 'normal', std: 0.02 });
+  else init(A, { kind: 'kaiming', fanIn: inDim });
+  if (kind === 'random') init(B, { kind: 'kaiming', fanIn: rank });
+  else init(B, { kind: 'zeros' });
+}
+

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Container } from '../nn/module.js';
 import { ForwardContext, type Attachment } from '../nn/context.js';
 import type { SiteInfo, TaskModel } from '../backbones/types.js';
-import type { MethodPlan, ModulePlan } from '../../recipes/types.js';
-import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../recipes/positions.js';
-import { BUILDERS } from './registry.js';
-import type { BuiltModule } from './types.js';
+import type { MethodPlan, ModulePlan } from '../../plan/index.js';
+import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../plan/index.js';
+import { MODULES } from './registry.js';
+import type { BuiltModule, FunctionModule } from './types.js';
 import { seededInit, shapesOnly } from './init.js';
 import { PeftError } from '../../errors.js';
 
@@ -64,7 +64,7 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
       });
     }
     for (const s of found) {
-      const why = functionMisfit(plan.function, s.position, { heads: plan.heads, dora: plan.options.dora, kind: s.kind });
+      const why = functionMisfit(plan, s.position, s.kind);
       if (why) throw new PeftError('RECIPE', `${plan.function} cannot go at ${s.position}: ${why}`, { where: `method.modules.${plan.name}` });
       if (!out.includes(s)) out.push(s);
     }
@@ -87,12 +87,9 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
   const hooks: BuiltModule[] = [];
   let positionOffset = 0;
   for (const plan of method.modules) {
-    const builder = BUILDERS[plan.function];
-    if (!builder) {
-      throw new PeftError('RECIPE', `function ${plan.function} is not available yet`, { where: `method.modules.${plan.name}.function` });
-    }
+    const module = MODULES[plan.function] as FunctionModule<typeof plan.function>;
     const sites = matchSites(model, plan);
-    const built = builder.build({ plan, sites, model, store, seed, init, tokenize: opts.tokenize });
+    const built = module.build({ plan: plan as never, sites, model, store, seed, init, tokenize: opts.tokenize });
     for (const [key, a] of built.attachments) {
       const list = attachments.get(key) ?? [];
       list.push(a);

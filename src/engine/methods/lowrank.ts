@@ -1,14 +1,17 @@
 // lowrank: Δh = u·Aᵀ·Bᵀ (identity nonlinearity), A [r, in] and B [out, r] as Python peft stores
-// lora_A / lora_B. With composition `scaled` and s = α/r this is LoRA (He et al. Eq. 6).
+// lora_A / lora_B. With composition `scaled` and s = α/r this is LoRA (He et al. Eq. 6). With
+// heads: multi it is the per-head form (multihead.ts); with dora, DoRA (dora.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { FunctionModule } from './types.js';
+import { initLowRankPair } from './init.js';
 import { buildMultiHead } from './multihead.js';
 import { buildDora } from './dora.js';
 
 export class LowRank extends SiteModule {
+  protected readonly nonlinear = null;
   readonly A: Param;
   readonly B: Param;
   constructor(readonly inDim: number, readonly outDim: number, readonly rank: number) {
@@ -23,39 +26,15 @@ export class LowRank extends SiteModule {
     const low = tf.matMul(u2, this.A.value as tf.Tensor2D, false, true);
     return tf.reshape(tf.matMul(low, this.B.value as tf.Tensor2D, false, true), [...lead, this.outDim]);
   }
-
-  /** ΔW = s·B·A as [out, in] (for merging). */
-  deltaWeight(scale: number): tf.Tensor2D {
-    return tf.mul(tf.matMul(this.B.value as tf.Tensor2D, this.A.value as tf.Tensor2D), scale) as tf.Tensor2D;
-  }
 }
 
-export function lowrankScale(rank: number, alpha: number | undefined, rslora: boolean | undefined): number {
-  const a = alpha ?? rank;
-  return rslora ? a / Math.sqrt(rank) : a / rank;
-}
-
-export const lowrankBuilder: FunctionBuilder = {
+export const lowrankModule: FunctionModule<'lowrank'> = {
   kind: 'lowrank',
-  build(c: BuildContext): BuiltModule {
-    if (c.plan.heads === 'multi') return buildMultiHead(c, 'identity');
-    if (c.plan.options.dora) return buildDora(c);
-    const attachments = new Map();
-    const r = c.plan.options.rank ?? 8;
-    for (const site of c.sites) {
-      const uDim = c.plan.insertion === 'parallel' ? site.inDim : site.outDim;
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new LowRank(uDim, site.outDim, r));
-      m.configureComposition(c.plan, uDim, c.plan.scale);
-      c.store.nameTree();
-      const init = c.plan.options.init ?? 'lora';
-      if (init === 'gaussian') c.init(m.A, { kind: 'normal', std: 1 / r });
-      else if (init === 'bert') c.init(m.A, { kind: 'normal', std: 0.02 });
-      else c.init(m.A, { kind: 'kaiming', fanIn: uDim });
-      if (init === 'random') c.init(m.B, { kind: 'kaiming', fanIn: r });
-      else c.init(m.B, { kind: 'zeros' });
-      m.initComposition(c.init);
-      attachments.set(site.path, m);
-    }
-    return { attachments };
+  build(c) {
+    const o = c.plan.options;
+    if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
+    if (o.dora) return buildDora(c);
+    return buildPerSite(c, (site, uDim) => new LowRank(uDim, site.outDim, o.rank),
+      (m, _site, uDim) => initLowRankPair(c.init, o.init, m.A, m.B, uDim, o.rank));
   },
 };

@@ -6,15 +6,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import { activation, type Activation } from '../nn/activations.js';
 import type { ForwardContext } from '../nn/context.js';
-import { SiteModule } from './compose.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { Nonlinearity } from '../../plan/index.js';
 import type { BuildContext, BuiltModule } from './types.js';
 import { PeftError } from '../../errors.js';
 
 export class MultiHeadBottleneck extends SiteModule {
   readonly down: Param;
   readonly up: Param;
-  constructor(readonly heads: number, readonly headDim: number, readonly size: number, readonly act: Activation) {
+  protected readonly nonlinear: string | null;
+  constructor(readonly heads: number, readonly headDim: number, readonly size: number, readonly act: Activation, f: Nonlinearity) {
     super();
+    // per head, Δh_i is linear in q_i when f is the identity: a block-diagonal ΔW on the heads' output
+    this.nonlinear = f === 'identity' ? null : 'its Δh passes through a nonlinearity';
     this.down = this.param('down', [heads, headDim, size], ['adapter']);
     this.up = this.param('up', [heads, size, headDim], ['adapter']);
   }
@@ -30,30 +34,24 @@ export class MultiHeadBottleneck extends SiteModule {
   }
 }
 
-export function buildMultiHead(c: BuildContext, nonlinearity: string): BuiltModule {
-  const attachments = new Map();
-  const size = c.plan.options.bottleneck ?? c.plan.options.rank ?? 16;
+/** Per-head modules at attn.heads sites: `size` is the rank or bottleneck, f the nonlinearity. */
+export function buildMultiHead(c: BuildContext, size: number, nonlinearity: Nonlinearity): BuiltModule {
   const act = activation(nonlinearity);
-  for (const site of c.sites) {
+  return buildPerSite(c, (site) => {
     if (!site.heads) {
       throw new PeftError('RECIPE', `heads: multi needs an attention's heads, but ${site.position} has none`, {
         where: `method.modules.${c.plan.name}`,
         hint: 'use position attn.heads with heads: multi',
       });
     }
-    const { num, dim } = site.heads;
-    const m = c.store.add(`${site.path}.${c.plan.name}`, new MultiHeadBottleneck(num, dim, size, act));
-    m.configureComposition(c.plan, num * dim, c.plan.scale);
-    c.store.nameTree();
-    if ((c.plan.options.init ?? 'lora') === 'lora') {
-      c.init(m.down, { kind: 'kaiming', fanIn: dim });
+    return new MultiHeadBottleneck(site.heads.num, site.heads.dim, size, act, nonlinearity);
+  }, (m) => {
+    if (c.plan.options.init === 'lora') {
+      c.init(m.down, { kind: 'kaiming', fanIn: m.headDim });
       c.init(m.up, { kind: 'zeros' });
     } else {
       c.init(m.down, { kind: 'normal', std: 0.02 });
       c.init(m.up, { kind: 'normal', std: 0.02 });
     }
-    m.initComposition(c.init);
-    attachments.set(site.path, m);
-  }
-  return { attachments };
+  });
 }

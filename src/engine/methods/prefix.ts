@@ -19,7 +19,8 @@ import { Module, type Param } from '../nn/module.js';
 import type { Attachment, ForwardContext, PrefixKV } from '../nn/context.js';
 import type { SiteInfo } from '../backbones/types.js';
 import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import type { BuildContext, BuiltModule, Foldable, FunctionModule, WeightFold } from './types.js';
+import type { ModulePlanOf } from '../../plan/index.js';
 import { vectorInitRule } from './prompt.js';
 import { PeftError } from '../../errors.js';
 
@@ -81,7 +82,7 @@ export class PrefixMlp extends Module {
 }
 
 /** Gated prefix: keys/values concatenated in the attention. */
-export class PrefixAttention extends Module implements Attachment {
+export class PrefixAttention extends Module implements Attachment, Foldable {
   readonly key: Param | null;
   readonly value: Param | null;
   source: PrefixSource;
@@ -97,10 +98,15 @@ export class PrefixAttention extends Module implements Attachment {
     const tile = (t: tf.Tensor3D) => tf.tile(tf.expandDims(t, 0), [batch, 1, 1, 1]) as tf.Tensor4D;
     return { key: tile(key), value: tile(value) };
   }
+
+  fold(): WeightFold {
+    return { kind: 'refuse', why: 'it adds positions to the attention, not weights' };
+  }
 }
 
 /** Ungated prefix: per head Δh = softmax(q·P_kᵀ/√d)·P_v, composed by add or scaled. */
 export class UngatedPrefix extends SiteModule {
+  protected readonly nonlinear = 'its Δh is an attention over learned prefixes (a softmax of the input)';
   readonly key: Param | null;
   readonly value: Param | null;
   source: PrefixSource;
@@ -137,27 +143,19 @@ export function prefixGroup(site: SiteInfo): string {
   return `${site.stack}.${site.position.split('.')[0]}`;
 }
 
-function initDirect(c: BuildContext, m: PrefixSite): void {
-  const rule = vectorInitRule(c.plan.options.init);
-  if (!rule) {
-    throw new PeftError('RECIPE', `prefix init: ${c.plan.options.init} is not available (random, uniform, zero or gaussian)`, {
-      where: `method.modules.${c.plan.name}.init`,
-    });
-  }
+function initDirect(c: BuildContext<ModulePlanOf<'prefix'>>, m: PrefixSite): void {
+  const rule = vectorInitRule(c.plan.options.init)!; // the table lists only vector inits for prefix
   c.init(m.key!, rule);
   c.init(m.value!, rule);
 }
 
-export const prefixBuilder: FunctionBuilder = {
+export const prefixModule: FunctionModule<'prefix'> = {
   kind: 'prefix',
-  build(c: BuildContext): BuiltModule {
-    const o = c.plan.options;
-    const length = o.length ?? 30;
+  build(c) {
+    const { length, reparam, shift_positions: shift } = c.plan.options;
     const gated = c.plan.composition === 'gated';
-    const hidden = o.reparam?.hidden ?? null;
-    const attachments = new Map<string, Attachment>();
-    const groups = new Map<string, { site: SiteInfo; m: PrefixSite }[]>();
-    for (const site of [...c.sites].sort((a, b) => a.layer - b.layer)) {
+    const hidden = reparam?.hidden ?? null;
+    const made = [...c.sites].sort((a, b) => a.layer - b.layer).map((site) => {
       if (!site.heads) {
         throw new PeftError('RECIPE', `prefix tuning needs an attention's heads, but ${site.position} has none`, {
           where: `method.modules.${c.plan.name}`, hint: 'use position attn.heads',
@@ -166,15 +164,18 @@ export const prefixBuilder: FunctionBuilder = {
       const { num, kv, dim } = site.heads;
       const m: PrefixSite = gated ? new PrefixAttention(kv, length, dim, hidden === null) : new UngatedPrefix(num, kv, length, dim, hidden === null);
       c.store.add(`${site.path}.${c.plan.name}`, m);
-      if (m instanceof UngatedPrefix) m.configureComposition(c.plan, num * dim, c.plan.scale);
-      c.store.nameTree();
+      if (m instanceof UngatedPrefix) m.configureComposition(c.plan, num * dim);
+      return { site, m };
+    });
+    c.store.nameTree();
+    const groups = new Map<string, { site: SiteInfo; m: PrefixSite }[]>();
+    for (const { site, m } of made) {
       if (hidden === null) initDirect(c, m);
       if (m instanceof UngatedPrefix) m.initComposition(c.init);
-      attachments.set(site.path, m);
       const g = prefixGroup(site);
       groups.set(g, [...(groups.get(g) ?? []), { site, m }]);
     }
-    const built: BuiltModule = { attachments, positionOffset: o.shift_positions ? length : 0 };
+    const built: BuiltModule = { attachments: new Map(made.map(({ site, m }) => [site.path, m])), positionOffset: shift ? length : 0 };
     if (hidden === null) return built;
 
     const storedShapes = new Map<string, number[]>();

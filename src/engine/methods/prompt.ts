@@ -10,12 +10,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from '../nn/module.js';
 import type { Attachment, ForwardContext } from '../nn/context.js';
 import type { TaskModel } from '../backbones/types.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import type { BuildContext, Foldable, FunctionModule, WeightFold } from './types.js';
+import type { InitKind, ModulePlanOf } from '../../plan/index.js';
 import type { InitRule } from './init.js';
 import { seedFor, uniformStream } from '../random.js';
 import { PeftError } from '../../errors.js';
 
-export class PromptEmbedding extends Module implements Attachment {
+export class PromptEmbedding extends Module implements Attachment, Foldable {
   readonly embedding: Param;
   constructor(readonly length: number, readonly dim: number) {
     super();
@@ -24,6 +25,10 @@ export class PromptEmbedding extends Module implements Attachment {
 
   prepend(batch: number, _ctx: ForwardContext): tf.Tensor3D {
     return tf.tile(tf.expandDims(this.embedding.value, 0), [batch, 1, 1]) as tf.Tensor3D;
+  }
+
+  fold(): WeightFold {
+    return { kind: 'refuse', why: 'it adds positions to the sequence, not weights' };
   }
 }
 
@@ -43,8 +48,8 @@ export function textTokenIds(ids: number[], length: number): number[] {
 }
 
 /** The simple vector inits shared by prompt and prefix (null: a data-dependent one). */
-export function vectorInitRule(init: string | undefined): InitRule | null {
-  switch (init ?? 'random') {
+export function vectorInitRule(init: InitKind): InitRule | null {
+  switch (init) {
     case 'random': return { kind: 'normal', std: 1 };
     case 'uniform': return { kind: 'uniform', bound: 0.5 };
     case 'zero': return { kind: 'zeros' };
@@ -60,7 +65,7 @@ function rowsOf(table: Param, ids: number[]): tf.Tensor2D {
   return tf.tidy(() => tf.gather(table.value, tf.tensor1d(ids, 'int32')) as tf.Tensor2D);
 }
 
-function initFromVocabulary(c: BuildContext, m: PromptEmbedding): void {
+function initFromVocabulary(c: BuildContext<ModulePlanOf<'prompt'>>, m: PromptEmbedding): void {
   const init = c.plan.options.init;
   // the vocabulary is read only when values are wanted (not for inspect's shapes)
   c.init(m.embedding, { kind: 'zeros' });
@@ -91,19 +96,17 @@ function initFromVocabulary(c: BuildContext, m: PromptEmbedding): void {
   m.embedding.set(rowsOf(table, ids));
 }
 
-export const promptBuilder: FunctionBuilder = {
+export const promptModule: FunctionModule<'prompt'> = {
   kind: 'prompt',
-  build(c: BuildContext): BuiltModule {
-    const attachments = new Map();
-    const length = c.plan.options.length ?? 20;
-    for (const site of c.sites) {
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new PromptEmbedding(length, site.outDim));
-      c.store.nameTree();
-      const rule = vectorInitRule(c.plan.options.init);
+  build(c) {
+    const { length, init } = c.plan.options;
+    const made = c.sites.map((site) => ({ site, m: c.store.add(`${site.path}.${c.plan.name}`, new PromptEmbedding(length, site.outDim)) }));
+    c.store.nameTree();
+    const rule = vectorInitRule(init);
+    for (const { m } of made) {
       if (rule) c.init(m.embedding, rule);
       else initFromVocabulary(c, m);
-      attachments.set(site.path, m);
     }
-    return { attachments };
+    return { attachments: new Map(made.map(({ site, m }) => [site.path, m])) };
   },
 };

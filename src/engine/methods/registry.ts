@@ -1,21 +1,23 @@
-import type { FunctionKind } from '../../recipes/types.js';
-import type { FunctionBuilder } from './types.js';
-import { lowrankBuilder } from './lowrank.js';
-import { bottleneckBuilder } from './bottleneck.js';
-import { scalingBuilder } from './scaling.js';
-import { biasBuilder } from './bias.js';
-import { prefixBuilder } from './prefix.js';
-import { promptBuilder } from './prompt.js';
-import { hadamardBuilder } from './hadamard.js';
-import { svdBuilder } from './svd.js';
+// The engine's half of the function table: each function kind's module (a file each). A kind in
+// the plan's table without a module here fails to compile.
+import type { FunctionKind } from '../../plan/index.js';
+import type { FunctionModule } from './types.js';
+import { lowrankModule } from './lowrank.js';
+import { bottleneckModule } from './bottleneck.js';
+import { scalingModule } from './scaling.js';
+import { biasModule } from './bias.js';
+import { prefixModule } from './prefix.js';
+import { promptModule } from './prompt.js';
+import { hadamardModule } from './hadamard.js';
+import { svdModule } from './svd.js';
 
-export const BUILDERS: Partial<Record<FunctionKind, FunctionBuilder>> = {
-  lowrank: lowrankBuilder,
-  bottleneck: bottleneckBuilder,
-  scaling: scalingBuilder,
-  bias: biasBuilder,
-  prefix: prefixBuilder,
-  prompt: promptBuilder,
-  hadamard: hadamardBuilder,
-  svd: svdBuilder,
+export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
+  lowrank: lowrankModule,
+  bottleneck: bottleneckModule,
+  scaling: scalingModule,
+  bias: biasModule,
+  prefix: prefixModule,
+  prompt: promptModule,
+  hadamard: hadamardModule,
+  svd: svdModule,
 };

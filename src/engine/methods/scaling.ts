@@ -5,10 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { FunctionModule, WeightFold } from './types.js';
 
 export class Scaling extends SiteModule {
+  protected readonly nonlinear = null;
   readonly vector: Param;
   constructor(readonly dim: number) {
     super();
@@ -22,18 +23,14 @@ export class Scaling extends SiteModule {
   override transform(_x: tf.Tensor, h: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     return tf.mul(h, this.vector.value);
   }
+
+  override fold(): WeightFold {
+    return { kind: 'scale', vector: () => this.vector.value };
+  }
 }
 
-export const scalingBuilder: FunctionBuilder = {
+export const scalingModule: FunctionModule<'scaling'> = {
   kind: 'scaling',
-  build(c: BuildContext): BuiltModule {
-    const attachments = new Map();
-    for (const site of c.sites) {
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new Scaling(site.outDim));
-      c.store.nameTree();
-      c.init(m.vector, c.plan.options.init === 'random' ? { kind: 'normal', std: 0.02, mean: 1 } : { kind: 'ones' });
-      attachments.set(site.path, m);
-    }
-    return { attachments };
-  },
+  build: (c) => buildPerSite(c, (site) => new Scaling(site.outDim),
+    (m) => c.init(m.vector, c.plan.options.init === 'random' ? { kind: 'normal', std: 0.02, mean: 1 } : { kind: 'ones' })),
 };

@@ -1,18 +1,20 @@
 // svd (AdaLoRA, Zhang et al. 2023; Python peft's ADALORA): the update in SVD form P·Λ·Q,
 // Δh = u·(A ⊙ E)ᵀ·Bᵀ with A = Q [r, in], E = diag(Λ) [r, 1], B = P [out, r] (peft's lora_A,
-// lora_E, lora_B), composed with s = α/(ranknum + 1e-5) as peft does (ranknum = the initial rank).
+// lora_E, lora_B), composed with s = α/(ranknum + 1e-5) as peft does (ranknum = the initial rank;
+// the rule is the function table's, src/plan/functions/svd.ts).
 // In training two things make it adaptive: an orthogonality penalty on P and Q (extraLoss) and
 // a rank allocator that, after every optimizer step, scores each singular triplet and zeroes
 // the least important singular values until the budget reaches the target (afterStep).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
-import type { FunctionOptions } from '../../recipes/types.js';
-import { SiteModule } from './compose.js';
-import type { BuildContext, BuiltModule, FunctionBuilder } from './types.js';
+import type { OptionsOf } from '../../plan/index.js';
+import { SiteModule, buildPerSite } from './compose.js';
+import type { FunctionModule } from './types.js';
 import { RankAllocator, type AllocatorSettings } from './rank-allocator.js';
 
 export class SvdLowRank extends SiteModule {
+  protected readonly nonlinear = null;
   readonly A: Param;
   readonly E: Param;
   readonly B: Param;
@@ -41,50 +43,27 @@ export class SvdLowRank extends SiteModule {
   }
 }
 
-/** AdaLoRA's schedule and regulariser settings, with Python peft's defaults. */
-export function svdSettings(o: FunctionOptions): AllocatorSettings & { orthReg: number } {
-  const x = o as FunctionOptions & Record<string, number | undefined>;
-  const initR = o.rank ?? 12;
+/** The rank allocator's settings, from the module's decided options. */
+export function svdSettings(o: OptionsOf<'svd'>): AllocatorSettings & { orthReg: number } {
   return {
-    initR,
-    targetR: o.target_rank ?? Math.max(1, Math.round((initR * 2) / 3)),
-    tinit: x.tinit ?? 0,
-    tfinal: x.tfinal ?? 0,
-    deltaT: x.delta_t ?? 1,
-    beta1: x.beta1 ?? 0.85,
-    beta2: x.beta2 ?? 0.85,
-    orthReg: x.orth_reg ?? 0.5,
+    initR: o.rank, targetR: o.target_rank, tinit: o.tinit, tfinal: o.tfinal, deltaT: o.delta_t, beta1: o.beta1, beta2: o.beta2, orthReg: o.orth_reg,
   };
 }
 
-/** peft's scale for AdaLoRA: α / (ranknum + 1e-5). */
-export function svdScale(alpha: number, ranknum: number): number {
-  return alpha / (ranknum + 1e-5);
-}
-
-export const svdBuilder: FunctionBuilder = {
+export const svdModule: FunctionModule<'svd'> = {
   kind: 'svd',
-  build(c: BuildContext): BuiltModule {
-    const attachments = new Map();
+  build(c) {
     const settings = svdSettings(c.plan.options);
-    const r = settings.initR;
-    const mods: SvdLowRank[] = [];
-    for (const site of c.sites) {
-      const uDim = c.plan.insertion === 'parallel' ? site.inDim : site.outDim;
-      const m = c.store.add(`${site.path}.${c.plan.name}`, new SvdLowRank(uDim, site.outDim, r));
-      m.configureComposition(c.plan, uDim, c.plan.scale);
-      c.store.nameTree();
+    const built = buildPerSite(c, (site, uDim) => new SvdLowRank(uDim, site.outDim, settings.initR), (m) => {
       // peft: E = 0 (the module starts as the identity), A and B ~ N(0, 0.02)
       c.init(m.A, { kind: 'normal', std: 0.02 });
       c.init(m.B, { kind: 'normal', std: 0.02 });
       c.init(m.E, c.plan.options.init === 'random' ? { kind: 'normal', std: 1 } : { kind: 'zeros' });
-      m.initComposition(c.init);
-      attachments.set(site.path, m);
-      mods.push(m);
-    }
+    });
+    const mods = built.modules;
     const allocator = new RankAllocator(mods, settings);
     return {
-      attachments,
+      attachments: built.attachments,
       extraLoss(): tf.Scalar | null {
         if (settings.orthReg <= 0 || mods.length === 0) return null;
         const terms = mods.flatMap((m) => m.orthogonality());

@@ -3,7 +3,7 @@
 // else stays a plain tensor that no gradient ever touches.
 import type { Param } from '../nn/module.js';
 import type { PeftModel } from './inject.js';
-import { resolveLayers } from '../../recipes/positions.js';
+import { resolveLayers } from '../../plan/index.js';
 
 export interface TrainableSet {
   /** name → parameter, in a stable order (adapter modules first, then backbone). */

@@ -1,12 +1,15 @@
-// How a function kind (lowrank, bottleneck, prefix, …) plugs into the injector.
+// How a function kind (lowrank, bottleneck, prefix, …) plugs into the injector, and what a built
+// module may do beyond its forward pass (train-time hooks, saved state, folding into weights).
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Container } from '../nn/module.js';
 import type { Attachment } from '../nn/context.js';
 import type { SiteInfo, TaskModel } from '../backbones/types.js';
-import type { FunctionKind, ModulePlan } from '../../recipes/types.js';
+import type { FunctionKind, ModulePlan, ModulePlanOf } from '../../plan/index.js';
 import type { InitFn } from './init.js';
 
-export interface BuildContext {
-  plan: ModulePlan;
+export interface BuildContext<P extends ModulePlan = ModulePlan> {
+  /** The module's plan: its options are decided (typed for its function), never re-defaulted here. */
+  plan: P;
   /** The sites this module attaches to (already matched by position and layer). */
   sites: SiteInfo[];
   model: TaskModel;
@@ -29,14 +32,14 @@ export interface BuiltModule {
    */
   storedShapes?: Map<string, number[]>;
   /** The stored tensors' current values, by the names of `storedShapes` (the caller disposes them). */
-  storedTensors?(): Map<string, import('@tensorflow/tfjs-core').Tensor>;
+  storedTensors?(): Map<string, tf.Tensor>;
   /**
    * Called after every optimizer step (AdaLoRA's rank allocation). `grads` are the step's
    * gradients by parameter name (owned by the caller: do not dispose).
    */
-  afterStep?(info: { step: number; totalSteps: number; grads: Map<string, import('@tensorflow/tfjs-core').Tensor> }): void;
+  afterStep?(info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }): void;
   /** A regulariser added to the task loss in training (AdaLoRA's orthogonality penalty). */
-  extraLoss?(): import('@tensorflow/tfjs-core').Scalar | null;
+  extraLoss?(): tf.Scalar | null;
   /**
    * Training state that is neither a parameter nor optimizer state (AdaLoRA's importance
    * scores and rank pattern), so that a resumed run continues exactly: JSON `meta` and
@@ -52,7 +55,29 @@ export interface MethodTrainingState {
   arrays: Map<string, Float32Array>;
 }
 
-export interface FunctionBuilder {
-  kind: FunctionKind;
-  build(c: BuildContext): BuiltModule;
+/** The module of one function kind: builds its attachments at the sites a plan selected. */
+export interface FunctionModule<K extends FunctionKind> {
+  kind: K;
+  build(c: BuildContext<ModulePlanOf<K>>): BuiltModule;
+}
+
+/**
+ * How an attached module folds into the backbone's weights (`peft merge`), as data the merger
+ * applies to the projection the site belongs to — or why it cannot.
+ *  - delta: ΔWᵀ [in, out] (scale included) added to the projection producing the site's h;
+ *  - reweight: the projection's weight W [out, in] → a new W (DoRA);
+ *  - scale: a vector that multiplies the representation (rows of the producing projection, or
+ *    columns of the consuming one);
+ *  - bias: a vector added to the producing projection's bias.
+ */
+export type WeightFold =
+  | { kind: 'delta'; matrix(): tf.Tensor2D }
+  | { kind: 'reweight'; weight(w: tf.Tensor2D): tf.Tensor2D }
+  | { kind: 'scale'; vector(): tf.Tensor }
+  | { kind: 'bias'; vector(): tf.Tensor }
+  | { kind: 'refuse'; why: string };
+
+/** A module that can say how it folds (every module class of this folder does). */
+export interface Foldable {
+  fold(): WeightFold;
 }

@@ -7,9 +7,9 @@ import { existsSync, fsyncSync, closeSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeSafetensors, openSafetensors } from '../formats/safetensors.js';
-import { writeJsonAtomic } from '../formats/atomic.js';
-import { saveAdapter } from '../formats/adapter/save.js';
+import { writeSafetensors, openSafetensors } from '../io/safetensors.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { saveAdapter } from '../adapters/index.js';
 import { splitOptimizerState, joinOptimizerState, type Optimizer } from './optim/index.js';
 import type { OptimizerStateMeta } from './optim/state.js';
 import type { Session } from '../session.js';

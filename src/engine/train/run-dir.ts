@@ -4,8 +4,8 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, parse } from 'yaml';
-import { writeFileAtomic, writeJsonAtomic } from '../formats/atomic.js';
-import type { Plan } from '../../recipes/types.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import type { Plan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 
 export const RESOLVED_RECIPE = 'recipe.resolved.yaml';

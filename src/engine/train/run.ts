@@ -1,13 +1,13 @@
 // One training run, start to end: compile the plan, read the data, evaluate before, train,
 // evaluate after, sample, and write the run directory. The CLI only renders the events.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Plan } from '../../recipes/types.js';
+import type { Plan } from '../../plan/index.js';
 import { openSession, type Session } from '../session.js';
 import { buildData, type SplitStats } from '../data/build.js';
 import { checkData } from '../data/preflight.js';
 import type { ScanResult } from '../data/types.js';
 import { trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
 import type { BackendInfo } from '../backend/index.js';
@@ -26,7 +26,7 @@ export interface RunEvents extends TrainCallbacks {
 
 export interface RunOptions {
   backend?: string;
-  /** Resume this run directory (its plan is the one that runs). */
+  /** Resume this run directory; the plan given must be the one it recorded (RunDir.readPlan). */
   resumeDir?: string;
 }
 
@@ -57,7 +57,7 @@ export interface RunSummary {
 export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents = {}): Promise<RunSummary> {
   const wall = Date.now();
   const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
-  const plan = existing ? existing.readPlan() : planIn;
+  const plan = planIn;
   // checks before compute: bad data stops here, before a run directory or a model exists
   const scans = await checkData(plan);
   ev.onScan?.(scans);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TaskModel, ModelInputs, ModelOutputs } from '../backbones/types.js';
 import type { ForwardContext } from '../nn/context.js';
 import type { Batch } from '../data/batches.js';
-import type { TaskPlan } from '../../recipes/types.js';
+import type { TaskPlan } from '../../plan/index.js';
 import { causalLmLoss, crossEntropy, mseLoss, seq2seqLoss } from './losses.js';
 
 /** Tensors for a batch (the caller disposes them, or runs inside tf.tidy). */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fixture, readJson, assertClose, useBackend, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 import { loadBackbone, buildBackbone, countParams, type TaskModel } from '../../../src/engine/backbones/index.js';
 import { ForwardContext, type Attachment } from '../../../src/engine/nn/context.js';
-import { openSafetensors } from '../../../src/engine/formats/safetensors.js';
+import { openSafetensors } from '../../../src/engine/io/safetensors.js';
 import { shiftRight } from '../../../src/engine/backbones/seq2seq.js';
 import { checkParity, fixtureInputs, onWasm } from './parity.js';
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fixture, readJson, toTensor, assertClose, useBackend, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 import { loadBackbone, buildBackbone, type TaskModel, type ModelInputs } from '../../../src/engine/backbones/index.js';
 import { ForwardContext, type Attachment } from '../../../src/engine/nn/context.js';
-import { openSafetensors } from '../../../src/engine/formats/safetensors.js';
+import { openSafetensors } from '../../../src/engine/io/safetensors.js';
 import { ensureGradients } from '../../../src/engine/backend/index.js';
 import { crossEntropy } from '../../../src/engine/train/losses.js';
 

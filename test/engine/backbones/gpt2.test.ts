@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fixture, readJson, assertClose, useBackend, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 import { loadBackbone, buildBackbone } from '../../../src/engine/backbones/index.js';
 import { ForwardContext, type Attachment } from '../../../src/engine/nn/context.js';
-import { openSafetensors } from '../../../src/engine/formats/safetensors.js';
-import { loadAdapter } from '../../../src/engine/formats/adapter/load.js';
-import { functionMisfit } from '../../../src/recipes/positions.js';
+import { openSafetensors } from '../../../src/engine/io/safetensors.js';
+import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
+import { functionMisfit, type ModulePlan } from '../../../src/plan/index.js';
 import { checkParity, fixtureInputs, onWasm } from './parity.js';
 
 const dir = fixture('models', 'gpt2');
@@ -54,13 +54,14 @@ test('GPT-2 sites: the fused c_attn is self_attn.qkv, q/k/v are its slices, line
 });
 
 test('GPT-2 slices take additive functions only; weight-level ones are refused with the reason', () => {
-  assert.equal(functionMisfit('lowrank', 'self_attn.query', { kind: 'activation' }), null);
-  assert.equal(functionMisfit('scaling', 'self_attn.value', { kind: 'activation' }), null);
+  const at = (fn: string, options: Record<string, unknown> = {}) => ({ function: fn, heads: 'single', options } as unknown as ModulePlan);
+  assert.equal(functionMisfit(at('lowrank'), 'self_attn.query', 'activation'), null);
+  assert.equal(functionMisfit(at('scaling'), 'self_attn.value', 'activation'), null);
   for (const fn of ['hadamard', 'svd'] as const) {
-    assert.match(functionMisfit(fn, 'self_attn.query', { kind: 'activation' }) ?? '', /slice of a fused.*attn\.qkv/);
+    assert.match(functionMisfit(at(fn), 'self_attn.query', 'activation') ?? '', /slice of a fused.*attn\.qkv/);
   }
-  assert.match(functionMisfit('lowrank', 'self_attn.key', { kind: 'activation', dora: true }) ?? '', /slice of a fused.*attn\.qkv/);
-  assert.equal(functionMisfit('hadamard', 'self_attn.qkv', { kind: 'linear' }), null);
+  assert.match(functionMisfit(at('lowrank', { dora: true }), 'self_attn.key', 'activation') ?? '', /slice of a fused.*attn\.qkv/);
+  assert.equal(functionMisfit(at('hadamard'), 'self_attn.qkv', 'linear'), null);
 });
 
 test('GPT-2 `self_attn.query` slice site: x is the c_attn input, h the query third of its output', { skip: SKIP_NO_SHARED }, async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fixture, readJson, REPO, HAVE_SHARED, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 import { buildBackbone, countParams } from '../../../src/engine/backbones/index.js';
 import { inspectBackbone } from '../../../src/engine/inspect.js';
-import type { TaskType } from '../../../src/recipes/types.js';
+import type { TaskType } from '../../../src/plan/index.js';
 
 interface Row {
   /** configs/backbones/<config> */

@@ -9,7 +9,7 @@ import { loadBackbone, type ModelInputs, type ModelOutputs, type TaskModel } fro
 import { ForwardContext } from '../../../src/engine/nn/context.js';
 import { initBackend } from '../../../src/engine/backend/index.js';
 import { causalLmLoss, seq2seqLoss } from '../../../src/engine/train/losses.js';
-import type { TaskType } from '../../../src/recipes/types.js';
+import type { TaskType } from '../../../src/plan/index.js';
 
 export function fixtureInputs(name: string): { inputs: ModelInputs; labels: tf.Tensor2D } {
   const raw = readJson(fixture('models', name), 'inputs.json');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PeftError } from '../../../src/errors.js';
 import { ExampleReader, openSource, type ReadOptions } from '../../../src/engine/data/index.js';
-import type { DataSplitPlan } from '../../../src/recipes/types.js';
+import type { DataSplitPlan } from '../../../src/plan/index.js';
 import { firstInvalidUtf8 } from '../../../src/engine/data/sources/lines.js';
 import { scratch } from './helpers/paths.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PeftError } from '../../../src/errors.js';
 import { checkScan, scanData, scanSplit } from '../../../src/engine/data/index.js';
-import type { DataSplitPlan } from '../../../src/recipes/types.js';
+import type { DataSplitPlan } from '../../../src/plan/index.js';
 import { needsShared, SHARED_DATA, scratch } from './helpers/paths.js';
 
 const TASK = { type: 'seq-cls', labels: ['unacceptable', 'acceptable'], numLabels: 2 } as const;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExampleReader, resolveSplits, splitCount, SplitSelector } from '../../../src/engine/data/index.js';
-import type { DataSplitPlan } from '../../../src/recipes/types.js';
+import type { DataSplitPlan } from '../../../src/plan/index.js';
 import { scratch } from './helpers/paths.js';
 
 function members(spec: NonNullable<DataSplitPlan['split']>, total: number, seed: number): number[] {

@@ -7,10 +7,10 @@ import { loadBackbone, type TaskModel } from '../../../src/engine/backbones/inde
 import { llamaFamily } from '../../../src/engine/backbones/llama.js';
 import { ForwardContext } from '../../../src/engine/nn/context.js';
 import { injectMethod, type PeftModel } from '../../../src/engine/methods/index.js';
-import { planMethod } from '../../../src/recipes/plan-method.js';
+import { compileMethod } from '../../../src/plan/index.js';
 import { normalArray } from '../../../src/engine/random.js';
 import { generate, type GenerateInputs, type GenerateOptions, type GenerateResult } from '../../../src/engine/generate/index.js';
-import type { TaskType } from '../../../src/recipes/types.js';
+import type { TaskType } from '../../../src/plan/index.js';
 
 export const STORIES = `${REPO}/assets/models/stories260K`;
 
@@ -36,7 +36,7 @@ export function tinyLlama(vocab = 4, seed = 3): TaskModel {
 /** A method plan as the planner makes it from a recipe's `method:` mapping. */
 export function methodPlan(method: Record<string, unknown>, task: TaskType) {
   const issues: string[] = [];
-  const out = planMethod(method, { family: null, depth: null, task }, (p, m) => issues.push(`${p.join('.')}: ${m}`));
+  const out = compileMethod(method, { family: null, depth: null, task }, (p, m) => issues.push(`${p.join('.')}: ${m}`));
   assert.deepEqual(issues, []);
   return out;
 }

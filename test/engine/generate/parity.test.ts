@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, readJson, useBackend, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
-import { loadAdapter } from '../../../src/engine/formats/adapter/load.js';
+import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
 import type { GenerateInputs } from '../../../src/engine/generate/index.js';
 import { checkCacheParity, contextOf, fixtureModel, withMethod, stories } from './helpers.js';
 

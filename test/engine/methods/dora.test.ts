@@ -10,9 +10,9 @@ import { injectMethod } from '../../../src/engine/methods/inject.js';
 import { DoraLinear } from '../../../src/engine/methods/dora.js';
 import { Linear } from '../../../src/engine/nn/linear.js';
 import { ForwardContext } from '../../../src/engine/nn/context.js';
-import { saveAdapter } from '../../../src/engine/formats/adapter/save.js';
-import { loadAdapter } from '../../../src/engine/formats/adapter/load.js';
-import { openSafetensors, writeSafetensors } from '../../../src/engine/formats/safetensors.js';
+import { saveAdapter } from '../../../src/engine/adapters/peft/save.js';
+import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
+import { openSafetensors, writeSafetensors } from '../../../src/engine/io/safetensors.js';
 import { normalArray } from '../../../src/engine/random.js';
 import { llama, plan, randomize, logits, maxDiff } from './helpers.js';
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { fixture, readJson, toTensor } from '../../helpers/fixtures.js';
 import { loadBackbone, type TaskModel } from '../../../src/engine/backbones/index.js';
-import { planMethod } from '../../../src/recipes/plan-method.js';
-import type { MethodPlan, TaskType } from '../../../src/recipes/types.js';
+import { compileMethod } from '../../../src/plan/index.js';
+import type { MethodPlan, TaskType } from '../../../src/plan/index.js';
 import type { PeftModel } from '../../../src/engine/methods/inject.js';
 import { normalArray } from '../../../src/engine/random.js';
 import { ForwardContext } from '../../../src/engine/nn/context.js';
@@ -18,7 +18,7 @@ export function llama(task: TaskType = 'causal-lm', seed = 0): TaskModel {
 /** A method plan as the planner makes it from a recipe's `method:` mapping (no issues allowed). */
 export function plan(method: Record<string, unknown>, task: TaskType = 'causal-lm'): MethodPlan {
   const issues: string[] = [];
-  const out = planMethod(method, { family: null, depth: null, task }, (p, m) => issues.push(`${p.join('.')}: ${m}`));
+  const out = compileMethod(method, { family: null, depth: null, task }, (p, m) => issues.push(`${p.join('.')}: ${m}`));
   assert.deepEqual(issues, []);
   return out;
 }

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, SKIP_NO_SHARED, readJson, fixture, toTensor, assertClose } from '../../helpers/fixtures.js';
 import { loadBackbone, type ModelInputs } from '../../../src/engine/backbones/index.js';
-import { openSafetensors } from '../../../src/engine/formats/safetensors.js';
+import { openSafetensors } from '../../../src/engine/io/safetensors.js';
 import { Attention } from '../../../src/engine/nn/attention.js';
 import { ForwardContext, type Attachment } from '../../../src/engine/nn/context.js';
 import { PrefixAttention, UngatedPrefix, PrefixMlp } from '../../../src/engine/methods/prefix.js';
 import { injectMethod } from '../../../src/engine/methods/inject.js';
-import { saveAdapter } from '../../../src/engine/formats/adapter/save.js';
-import { loadAdapter } from '../../../src/engine/formats/adapter/load.js';
+import { saveAdapter } from '../../../src/engine/adapters/peft/save.js';
+import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
 import { normalArray } from '../../../src/engine/random.js';
 import { llama, plan, randomize, logits, maxDiff } from './helpers.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { convertLlama2c } from '../../../src/engine/formats/llama2c.js';
+import { convertLlama2c } from '../../../src/engine/io/llama2c.js';
 import { loadTokenizer, readLlama2cTokenizer, type TextTokenizer } from '../../../src/engine/tokenizers/index.js';
 import { PeftError } from '../../../src/errors.js';
 import { SKIP_NO_SHARED } from '../../helpers/fixtures.js';

@@ -14,7 +14,7 @@ import { buildData } from '../../../src/engine/data/build.js';
 import { trainLoop } from '../../../src/engine/train/loop.js';
 import { RunDir } from '../../../src/engine/train/run-dir.js';
 import { loadBackbone } from '../../../src/engine/backbones/index.js';
-import { loadAdapter } from '../../../src/engine/formats/adapter/load.js';
+import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
 import { batchInputs } from '../../../src/engine/train/task-loss.js';
 
 function planOf(file: string, out: string): Plan {

@@ -3,7 +3,7 @@
 // a row that cannot be read), streaming the file rather than loading it.
 
 import { extname } from 'node:path';
-import type { DataSplitPlan } from '../../../recipes/types.js';
+import type { DataSplitPlan } from '../../../plan/index.js';
 import type { DataFormat, SourceItem, SourceOptions } from '../types.js';
 import { flatten } from '../flatten.js';
 import { readDelimited } from './csv.js';

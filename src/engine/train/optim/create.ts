@@ -1,6 +1,6 @@
 // The one factory the training loop calls: an optimizer from the plan's `optimizer` section.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerPlan } from '../../../recipes/types.js';
+import type { OptimizerPlan } from '../../../plan/index.js';
 import { Adam } from './adam.js';
 import { AdamW } from './adamw.js';
 import { Lion } from './lion.js';

@@ -3,7 +3,7 @@
 // gradients keyed by the same names. Its state is plain data (Float32Array moments plus step
 // counts) so that a checkpoint can write it as safetensors + JSON and load it back exactly.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerPlan } from '../../../recipes/types.js';
+import type { OptimizerPlan } from '../../../plan/index.js';
 
 export type OptimizerName = OptimizerPlan['name'];
 

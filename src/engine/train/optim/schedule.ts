@@ -11,7 +11,7 @@
 // stays at min (HF's would rise again). min_lr above the base lr is a RECIPE error. Groups with
 // their own lr follow the same curve through lrFactor (their floor is min_lr scaled the same way).
 import { PeftError } from '../../../errors.js';
-import type { SchedulePlan } from '../../../recipes/types.js';
+import type { SchedulePlan } from '../../../plan/index.js';
 
 /** Warmup length: `warmupSteps` if given, else ceil(ratio·total) (HF's TrainingArguments.get_warmup_steps), else 0. */
 export function warmupStepsOf(totalSteps: number, plan: SchedulePlan): number {

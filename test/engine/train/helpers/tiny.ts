@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSafetensors, writeSafetensors } from '../../../../src/engine/formats/safetensors.js';
+import { openSafetensors, writeSafetensors } from '../../../../src/engine/io/safetensors.js';
 import { fixture } from '../../../helpers/fixtures.js';
 
 export const WORDS = [

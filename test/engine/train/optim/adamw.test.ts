@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from '../../../../src/engine/train/optim/adamw.js';
 import { Adam } from '../../../../src/engine/train/optim/adam.js';
 import { createOptimizer } from '../../../../src/engine/train/optim/create.js';
-import type { OptimizerPlan } from '../../../../src/recipes/types.js';
+import type { OptimizerPlan } from '../../../../src/plan/index.js';
 import { assertClose, disposeMap, gradMap, readF32Safetensors, useCpu, values, vars } from './helpers.js';
 
 await useCpu();

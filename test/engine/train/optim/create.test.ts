@@ -5,7 +5,7 @@ import { Adam } from '../../../../src/engine/train/optim/adam.js';
 import { AdamW } from '../../../../src/engine/train/optim/adamw.js';
 import { Lion } from '../../../../src/engine/train/optim/lion.js';
 import { Sgd } from '../../../../src/engine/train/optim/sgd.js';
-import type { OptimizerPlan } from '../../../../src/recipes/types.js';
+import type { OptimizerPlan } from '../../../../src/plan/index.js';
 import { assertClose, disposeMap, gradMap, useCpu, values, vars } from './helpers.js';
 
 await useCpu();

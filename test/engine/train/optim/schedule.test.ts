@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lrAt, lrFactor, warmupStepsOf } from '../../../../src/engine/train/optim/schedule.js';
-import type { SchedulePlan } from '../../../../src/recipes/types.js';
+import type { SchedulePlan } from '../../../../src/plan/index.js';
 import { isPeftError } from '../../../../src/errors.js';
 
 function plan(name: SchedulePlan['name'], more: Partial<SchedulePlan> = {}): SchedulePlan {

@@ -1,0 +1,112 @@
+// Python peft's LORA type ↔ our method plan. A plan is written as LORA when peft computes the
+// same thing: one lowrank module at projections, parallel, scaled by α/r (α/√r with rsLoRA),
+// DoRA included (use_dora: lora_magnitude_vector), optionally with the task head as
+// modules_to_save. Tensors: `<path>.lora_A.weight` [r, in], `<path>.lora_B.weight` [out, r],
+// `<path>.lora_magnitude_vector.weight` [out] (`….lora_magnitude_vector` before peft 0.12).
+import { FUNCTIONS, type MethodPlan } from '../../../plan/index.js';
+import type { PeftModel } from '../../methods/inject.js';
+import type { TaskModel } from '../../backbones/types.js';
+import { HEAD_TASK_TYPES, PEFT_TASK_TYPES, type AdapterFormat } from './types.js';
+import { modulesForSites, targetSitesOf, targetModulesFor } from './targets.js';
+import { num, onlyHeadTrains, paramEntry, scaleIs, siteParams, uniformModules } from './entries.js';
+import { peftSiteName } from './names.js';
+import { PeftError } from '../../../errors.js';
+
+/** Whether peft's LORA type expresses this method exactly. */
+export function isPeftLora(peft: PeftModel, backboneNames: string[] = []): boolean {
+  const m = uniformModules(peft, 'lowrank');
+  if (!m || !onlyHeadTrains(peft, backboneNames)) return false;
+  const p = m.plan;
+  if (p.insertion !== 'parallel' || p.heads !== 'single' || m.sites.some((s) => s.kind !== 'linear')) return false;
+  return scaleIs(p, FUNCTIONS.lowrank.scale(p.options));
+}
+
+/** modules_to_save for a Python peft config: the task head when it trains. */
+export function modulesToSave(peft: PeftModel): string[] | null {
+  return peft.method.trainHead && peft.model.headPrefixes.length > 0 ? [...peft.model.headPrefixes] : null;
+}
+
+/** Training head for a loaded config: listed in modules_to_save, or implied by the task type. */
+export function headFromConfig(cfg: Record<string, unknown>): boolean {
+  const mts = Array.isArray(cfg.modules_to_save) ? cfg.modules_to_save : [];
+  return mts.length > 0 || HEAD_TASK_TYPES.includes(String(cfg.task_type));
+}
+
+/** Patterns per module (rank_pattern, alpha_pattern) are not supported: an error names them. */
+export function rejectPatterns(cfg: Record<string, unknown>, keys: string[]): void {
+  for (const k of keys) {
+    const v = cfg[k];
+    if (v && typeof v === 'object' && Object.keys(v).length > 0) {
+      throw new PeftError('FORMAT', `${k} is not supported yet`, { where: `adapter_config.json: ${k}`, hint: 'use one rank and alpha for all modules' });
+    }
+  }
+}
+
+export function isGpt2Style(peft: PeftModel): boolean {
+  return peft.model.family === 'gpt2';
+}
+
+export const LORA_FORMAT: AdapterFormat = {
+  type: 'LORA',
+  promptLearning: false,
+  keys: [
+    'alpha_pattern', 'bias', 'fan_in_fan_out', 'init_lora_weights', 'layers_pattern', 'layers_to_transform', 'loftq_config',
+    'lora_alpha', 'lora_dropout', 'megatron_config', 'megatron_core', 'modules_to_save', 'r', 'rank_pattern', 'target_modules',
+    'use_rslora', 'use_dora', 'exclude_modules', 'lora_bias', 'eva_config', 'corda_config', 'layer_replication',
+    'runtime_config', 'trainable_token_indices', 'target_parameters',
+  ],
+  expresses: (peft) => isPeftLora(peft, []),
+  config(peft, baseModel) {
+    const m = uniformModules(peft, 'lowrank')!;
+    const o = m.plan.options;
+    const { target_modules, layers_to_transform } = targetModulesFor(peft.model, m.sites);
+    const cfg: Record<string, unknown> = {
+      alpha_pattern: {},
+      auto_mapping: null,
+      base_model_name_or_path: baseModel,
+      bias: 'none',
+      fan_in_fan_out: isGpt2Style(peft),
+      inference_mode: true,
+      init_lora_weights: true,
+      layers_pattern: null,
+      layers_to_transform,
+      loftq_config: {},
+      lora_alpha: o.alpha,
+      lora_dropout: o.dropout,
+      megatron_config: null,
+      megatron_core: 'megatron.core',
+      modules_to_save: modulesToSave(peft),
+      peft_type: 'LORA',
+      r: o.rank,
+      rank_pattern: {},
+      revision: null,
+      target_modules,
+      task_type: PEFT_TASK_TYPES[peft.model.task],
+    };
+    if (o.rslora) cfg.use_rslora = true;
+    if (o.dora) cfg.use_dora = true;
+    return cfg;
+  },
+  method(model: TaskModel, cfg) {
+    rejectPatterns(cfg, ['rank_pattern', 'alpha_pattern']);
+    if (cfg.bias !== undefined && cfg.bias !== 'none') {
+      throw new PeftError('FORMAT', `bias: ${JSON.stringify(cfg.bias)} is not supported yet`, { where: 'adapter_config.json: bias', hint: 'LoRA adapters with bias "none" load' });
+    }
+    const sites = targetSitesOf(model, cfg);
+    const r = num(cfg, 'r', 8);
+    const alpha = num(cfg, 'lora_alpha', 8);
+    const rslora = Boolean(cfg.use_rslora);
+    const modules = modulesForSites(sites, 'lora', {
+      function: 'lowrank', insertion: 'parallel', composition: 'scaled', heads: 'single',
+      rank: r, alpha, rslora, dora: Boolean(cfg.use_dora), dropout: num(cfg, 'lora_dropout', 0), init: 'lora',
+    }, 'lora');
+    const method: MethodPlan = { preset: cfg.use_dora ? 'dora' : rslora ? 'rslora' : 'lora', modules, unfreeze: [], trainHead: headFromConfig(cfg) };
+    return { method, backboneNames: [] };
+  },
+  entries(peft) {
+    return siteParams(peft).map((sp) =>
+      sp.local === 'lora_magnitude_vector'
+        ? paramEntry(peftSiteName(sp.site.path, sp.local, '.weight'), sp.param, undefined, [peftSiteName(sp.site.path, sp.local)])
+        : paramEntry(peftSiteName(sp.site.path, sp.local, '.weight'), sp.param));
+  },
+};

@@ -1,0 +1,61 @@
+// Our own adapter type, UNIFIED_VIEW, for every method Python peft has no type for (bottleneck
+// and parallel adapters, MAM, ungated prefixes, mixes, unfrozen backbone parts). Same layout as
+// peft's files: adapter_config.json holds the method plan as stored (a prefix MLP collapsed to
+// plain prefixes), the tensors keep our internal names under `base_model.model.`, and backbone
+// parameters that trained are saved in full under their own names (modules_to_save).
+import type { MethodPlan } from '../../../plan/index.js';
+import { PEFT_TASK_TYPES, UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
+import { backboneParams, paramEntry, storedMethod, storedValue } from './entries.js';
+import { PEFT_PREFIX, unifiedName } from './names.js';
+import { PeftError } from '../../../errors.js';
+
+export const PEFT_TS_VERSION = '0.1.0';
+
+export const UNIFIED_FORMAT: AdapterFormat = {
+  type: UNIFIED_PEFT_TYPE,
+  promptLearning: false,
+  keys: ['modules_to_save', 'method', 'backbone_family', 'peft_ts_version'],
+  expresses: () => true,
+  config(peft, baseModel, backboneNames) {
+    return {
+      peft_type: UNIFIED_PEFT_TYPE,
+      task_type: PEFT_TASK_TYPES[peft.model.task],
+      base_model_name_or_path: baseModel,
+      inference_mode: true,
+      modules_to_save: backboneNames.length > 0 ? backboneNames : null,
+      method: storedMethod(peft.method),
+      backbone_family: peft.model.family,
+      peft_ts_version: PEFT_TS_VERSION,
+    };
+  },
+  method(_model, cfg) {
+    const method = cfg.method as MethodPlan;
+    if (!method || typeof method !== 'object' || !Array.isArray(method.modules)) {
+      throw new PeftError('FORMAT', 'adapter_config.json has no method plan', { where: 'adapter_config.json: method' });
+    }
+    const backboneNames = Array.isArray(cfg.modules_to_save) ? cfg.modules_to_save.map(String) : [];
+    return { method, backboneNames };
+  },
+  entries(peft, backboneNames) {
+    const out: AdapterEntry[] = [];
+    const collapsed = new Map<string, (typeof peft.modules)[number]>();
+    for (const m of peft.modules) if (m.storedShapes && m.storedTensors) for (const n of m.storedShapes.keys()) collapsed.set(n, m);
+    const moduleWide = (name: string) => peft.modules.some((m) => m.storedTensors && name.startsWith(`${m.plan.name}.`));
+    for (const [name, p] of peft.store.namedParams()) {
+      if (collapsed.has(name) || moduleWide(name)) continue;
+      out.push(paramEntry(unifiedName(name), p));
+    }
+    for (const [name, m] of collapsed) {
+      const shape = m.storedShapes!.get(name)!;
+      out.push({
+        name: unifiedName(name), shape,
+        get: () => storedValue(peft, m, name),
+        set: () => {
+          throw new PeftError('RUN', 'a reparameterised module cannot be set from its stored form', { where: name });
+        },
+      });
+    }
+    for (const [name, p] of backboneParams(peft, backboneNames)) out.push(paramEntry(PEFT_PREFIX + name, p));
+    return out;
+  },
+};

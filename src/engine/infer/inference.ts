@@ -1,0 +1,55 @@
+// A trained run, opened for evaluation and prediction: the run directory's plan (or a recipe's,
+// with the latest run of it), the backbone with its weights, the saved adapter on it (task head
+// included), and the tokenizer. Without an adapter the method is injected fresh (its identity
+// initialisation): the numbers a run reports "before" training.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Plan } from '../../plan/index.js';
+import { initBackend, type BackendInfo } from '../backend/index.js';
+import { loadBackbone } from '../backbones/index.js';
+import { injectMethod } from '../methods/index.js';
+import { loadAnyAdapter } from '../adapters/index.js';
+import { loadTokenizer } from '../tokenizers/index.js';
+import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
+import type { Predictor } from './predict.js';
+import type { ModelInfo } from '../data/build.js';
+
+export interface InferenceSession extends Predictor {
+  backend: BackendInfo;
+  modelDir: string;
+  /** The adapter loaded, or null (a fresh, untrained method). */
+  adapterDir: string | null;
+  warnings: string[];
+  modelInfo: ModelInfo;
+}
+
+/** True when `path` is a run directory (it holds the resolved recipe). */
+export function isRunDir(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, RESOLVED_RECIPE));
+}
+
+/** The run to use for a recipe's plan: its latest run with an adapter, or null. */
+export function latestRunOf(plan: Plan): RunDir | null {
+  const run = RunDir.latest(plan.output.dir, plan.name);
+  return run && run.hasAdapter() ? run : null;
+}
+
+export async function openInference(plan: Plan, adapterDir: string | null, opts: { backend?: string } = {}): Promise<InferenceSession> {
+  tf.env().set('PROD', true);
+  const backend = await initBackend(opts.backend);
+  const { dir, model } = loadBackbone(plan.backbone.path, {
+    task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling, seed: plan.seed,
+  });
+  const warnings: string[] = [];
+  let peft;
+  if (adapterDir) {
+    const loaded = loadAnyAdapter(adapterDir, model, plan.seed);
+    peft = loaded.peft;
+    warnings.push(...loaded.warnings);
+  } else {
+    peft = injectMethod(model, plan.method, plan.seed);
+  }
+  const tokenizer = plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
+  return { plan, model, peft, tokenizer, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
+}

@@ -1,0 +1,20 @@
+// The plan contract: what recipes produce and the engine consumes, and the facts both sides
+// share — the Plan types, the position vocabulary, the family catalog, the function table, the
+// presets and the method compiler. Imports neither src/recipes nor src/engine.
+export * from './types.js';
+export * from './functions/index.js';
+export {
+  ATTN_ROLES, FFN_ROLES, OTHER_POSITIONS, USER_POSITIONS, parsePosition, positionMatches, positionKind, functionMisfit, resolveLayers,
+} from './positions.js';
+export type { ParsedPosition } from './positions.js';
+export { CATALOG, catalogEntry, familyInfo, positionAbsence } from './families.js';
+export type { FamilyInfo } from './families.js';
+export { PRESETS, PRESET_NAMES, findPreset } from './presets.js';
+export type { Preset, ModuleSpec } from './presets.js';
+export { compileMethod, compileModule, moduleFromWords, parseLayers, DIMENSION_KEYS, MODULE_KEYS } from './compile-method.js';
+export type { MethodContext, Report } from './compile-method.js';
+export { findModelDir } from './model-dir.js';
+export type { ModelDirLookup } from './model-dir.js';
+export { withMethodParts, optionSchemas, moduleKeys } from './schema-parts.js';
+export { suggest, editDistance } from './suggest.js';
+export { describePlan, moduleText, functionText, layersText } from './describe.js';

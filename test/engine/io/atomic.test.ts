@@ -1,0 +1,63 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../../../src/engine/io/atomic.js';
+import { PeftError } from '../../../src/errors.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'peft-atomic-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(join(TMP, 'd-'));
+
+test('writes text, bytes and chunk sequences, creating parent directories', () => {
+  const dir = tmp();
+  assert.equal(writeFileAtomic(join(dir, 'a.txt'), 'héllo'), 6);
+  assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'héllo');
+  writeFileAtomic(join(dir, 'sub/deeper/b.bin'), Uint8Array.from([1, 2, 3]));
+  assert.deepEqual([...readFileSync(join(dir, 'sub/deeper/b.bin'))], [1, 2, 3]);
+  function* chunks() {
+    yield Uint8Array.from([1]);
+    yield new Uint8Array(0);
+    yield Uint8Array.from([2, 3]);
+  }
+  assert.equal(writeFileAtomic(join(dir, 'c.bin'), chunks()), 3);
+  assert.deepEqual([...readFileSync(join(dir, 'c.bin'))], [1, 2, 3]);
+  writeJsonAtomic(join(dir, 'd.json'), { a: [1, 2] });
+  assert.equal(readFileSync(join(dir, 'd.json'), 'utf8'), '{\n  "a": [\n    1,\n    2\n  ]\n}\n');
+});
+
+test('replaces an existing file and leaves no temporary file behind', () => {
+  const dir = tmp();
+  const p = join(dir, 'f.txt');
+  writeFileSync(p, 'old');
+  writeFileAtomic(p, 'new');
+  assert.equal(readFileSync(p, 'utf8'), 'new');
+  assert.deepEqual(readdirSync(dir), ['f.txt']);
+});
+
+test('a failure while writing keeps the old file intact and cleans up', () => {
+  const dir = tmp();
+  const p = join(dir, 'f.txt');
+  writeFileSync(p, 'old');
+  function* failing() {
+    yield Buffer.from('partial');
+    throw new Error('disk on fire');
+  }
+  assert.throws(() => writeFileAtomic(p, failing()), (e: unknown) => e instanceof PeftError && e.code === 'FILE' && e.where === p && /disk on fire/.test(e.message));
+  assert.equal(readFileSync(p, 'utf8'), 'old');
+  assert.deepEqual(readdirSync(dir), ['f.txt']);
+});
+
+test('an impossible target is a one-line FILE error with a hint', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'file'), 'x');
+  assert.throws(() => writeFileAtomic(join(dir, 'file', 'child.txt'), 'y'), (e: unknown) => {
+    assert.ok(e instanceof PeftError);
+    assert.equal(e.code, 'FILE');
+    assert.equal(e.where, join(dir, 'file', 'child.txt'));
+    assert.ok(e.hint);
+    assert.ok(!e.toLine().includes('\n'));
+    return true;
+  });
+});
