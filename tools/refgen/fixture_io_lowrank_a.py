@@ -141,13 +141,13 @@ def tensor_table(tensors, meanings):
     ]
 
 
-def assert_close(name, got, want):
+def assert_close(name, got, want, atol=ATOL):
     """Self-check with the fixture tolerance (got: our re-computation from stored tensors, want: authors' output)."""
     got = got.detach().double()
     want = want.detach().double()
     if got.shape != want.shape:
         raise AssertionError(f"{name}: shape {tuple(got.shape)} != {tuple(want.shape)}")
-    bad = (got - want).abs() > RTOL * want.abs() + ATOL
+    bad = (got - want).abs() > RTOL * want.abs() + atol
     if bool(bad.any()):
         raise AssertionError(f"{name}: max |diff| {float((got - want).abs().max())}")
 
