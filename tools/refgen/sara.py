@@ -244,10 +244,14 @@ README = r"""# SaRA reference fixture
 Authors' code: `sjtuplayer/SaRA` @ `{commit}` (checked out at `/work/refs/src/SaRA`).
 SaRA is implemented *entirely inside an optimizer*: `optim/adamw.py` (default path, called
 "unstructural backpropagation", UB) and `optim/adamw2.py` (used by `examples/finetune.py`
-with `--disable_ub`). `examples/finetune.py:583-607` builds it as
+with `--disable_ub`). `examples/finetune.py:574-607` builds it as
 `AdamW(unet, betas, weight_decay, eps, threshold, progressive_iter, lambda_rank)`; it never
 passes `lr`, so `lr = 1e-3 * exp(-350 * threshold)` (`adamw.py:97-98`), i.e. 4.97e-4 for the
 `finetune.sh` setting threshold=2e-3 (also progressive_iter=2500, lambda_rank=5e-4).
+
+The authors pin `torch==2.1.2` (requirements.txt); this fixture ran with torch 1.13. The code paths
+exercised are the repository's own update loops; `Optimizer.__init__` resets `self.state` in both
+versions, and nothing here depends on `zero_grad`'s default.
 
 ## Selection rule (both paths)
 `mask = |W| < threshold` elementwise, for **every** parameter tensor of the model (weights,
@@ -295,7 +299,7 @@ select in SD's UNet. Granularity: single entries.
 
 * Side effect of the parameter swap: `model.parameters()` now yields non-leaf tensors with no
   `.grad`, so `accelerator.clip_grad_norm_(unet.parameters(), max_grad_norm)` in
-  `examples/finetune.py:834-836` clips nothing on this path (checked: `clip_grad_norm_` returns 0
+  `examples/finetune.py:835-837` clips nothing on this path (checked: `clip_grad_norm_` returns 0
   while the trainable vectors carry the gradient).
 
 ## --disable_ub path, optim/adamw2.py
