@@ -373,9 +373,13 @@ So the per-entry sensitivity is `S = sum_b (dL_b/dw)^2`, each `L_b` a batch-mean
 * Unstructured tensors: the `nn.Linear` is replaced by `LinearSPTSparseGrad`; trainable
   `sparse_weight` (one scalar per selected entry, init 0) is scattered into a clone of the frozen weight:
   `W' = W; W'[rows, cols] += delta; y = x @ W'.T + b`; custom backward gives
-  `d delta_i = sum_{{b,n}} G[b,n,row_i] * x[b,n,col_i]`. Selected *vector* entries (norms/biases that did not
-  pass the beta test) are listed but, per the comment at `vision_transformer_timm.py:1315`, only Linear
-  modules are replaced; `tuned_vectors` are trained in full via `fully_fine_tuned_keys`.
+  `d delta_i = sum_{{b,n}} G[b,n,row_i] * x[b,n,col_i]`. Selected entries of a Linear's *bias* that did not
+  pass the beta test are tuned the same way (`sparse_bias`, `set_sparse_bias`). Selected entries of
+  LayerNorm weights/biases that did not pass the beta test are counted in the budget but **never trained**:
+  only `nn.Linear` modules are replaced (`vision_transformer_timm.py:1200`; comment at `:1315`: "unstructured
+  tuning on norms ... doesn't affect the performance much"). `tuned_vectors` are trained in full via
+  `fully_fine_tuned_keys` (substring match in `freeze_stages`). The sparse deltas are initialised to 0, so
+  the model is unchanged at step 0; LoRA B = 0 likewise.
 * Frozen otherwise; `head`, `cls_token` always trained (`freeze_stages`).
 
 ## Released code as-is
