@@ -290,7 +290,8 @@ For every score tensor, with `a = d loss_a / ds`, `b = d loss_b / ds`:
 `P = (sgn(a) * (a + b) / (|a| + |b| + 1e-8) + 1) / 2`, `U ~ Uniform[0,1)` elementwise (fresh
 `torch.rand` per tensor per step), `grad = ((1 - lambda) + lambda * [P > U]) * a`. Then one
 optimizer step. `b` itself is **never added** to the gradient; it only sets the keep probability of
-`a` (P = 1 when a and b agree in sign, P = 0.5 when b = 0, lower when they disagree).
+`a`: P = 1 when a and b have the same sign or b = 0, P = |a|/(|a|+|b|) when the signs disagree (so a
+component of `a` fighting a stronger teacher gradient is mostly dropped).
 lambda (`GDR_LAMBDA`) = 0.3 for most 16-shot datasets, 1.0 for ImageNet/SUN397/Food101 (README).
 Optimizer: Dassl `adam` = `torch.optim.Adam(lr=8e-5, betas (0.9, 0.999), weight_decay 0)`, cosine
 schedule, 30 epochs, batch 32.
