@@ -1,7 +1,7 @@
 """Shared helpers for the low-rank family part B generators (hydra, mos, mola, corda).
 
 Our own code (not the authors'): a minimal safetensors writer, a JSON writer, module stubs for
-heavy imports the authors' files pull in, and the provenance record. See /work/refs/CONVENTION.md.
+heavy imports the authors' files pull in, and the provenance record. See tools/refgen/CONVENTION.md.
 """
 
 import datetime

@@ -165,7 +165,7 @@ def main():
         "files_used": ["binary_adapter/utils.py", "binary_adapter/lora.py", "binary_adapter/adaptformer.py"],
         "objects_used": ["QLinear", "QLinear.quantize", "QLinear.forward", "QLinear.dump", "QLinear.load",
                          "lora.Adapter", "adaptformer.Adapter"],
-        "command": "/usr/bin/python3 tools/refgen/binary_adapter.py --repo /work/refs/src/petl-vit --out test/fixtures/reference/binary_adapter",
+        "command": "/usr/bin/python3 tools/refgen/binary_adapter.py --repo ../refs/src/petl-vit --out test/fixtures/reference/binary_adapter",
         "torch": torch.__version__, "date": a.date,
         "notes": "vtab and timm stubbed in sys.modules; scipy 1.10.1 from Debian (apt-get install python3-scipy) used by their quantize().",
     })

@@ -142,7 +142,7 @@ def main():
         "repository": "prateeky2806/ComPEFT", "commit": commit,
         "files_used": ["src/qlora/ties_utils.py"],
         "objects_used": ["get_compressed_lora_weights", "topk_values_mask", "state_dict_to_vector", "vector_to_state_dict"],
-        "command": "/usr/bin/python3 tools/refgen/compeft.py --repo /work/refs/src/compeft --commit d80ba585818e1692f7be830a6b5fe5c53aae7cdc --out test/fixtures/reference/compeft",
+        "command": "/usr/bin/python3 tools/refgen/compeft.py --repo ../refs/src/compeft --commit d80ba585818e1692f7be830a6b5fe5c53aae7cdc --out test/fixtures/reference/compeft",
         "torch": torch.__version__, "date": a.date,
         "notes": ("matplotlib, transformers, peft stubbed (imported but unused by these functions). Checkout made with "
                   "git --work-tree checkout of every file except src/qlora/data/mmlu/* (a blob absent from the snapshot)."),

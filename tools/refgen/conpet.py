@@ -193,7 +193,7 @@ def main():
         "objects_used": ["LossSimilarity.select_topk_experts", "LossSimilarity.generate_expert_selector_logits",
                          "LossSimilarity.generate_continual_logits", "LossSimilarity.get_current_splits",
                          "LossSimilarity.generate_continual_token_map", "LossSimilarity.forward_model_logits", "GLOBAL"],
-        "command": "/usr/bin/python3 tools/refgen/conpet.py --repo /work/refs/src/conpet --out test/fixtures/reference/conpet",
+        "command": "/usr/bin/python3 tools/refgen/conpet.py --repo ../refs/src/conpet --out test/fixtures/reference/conpet",
         "torch": torch.__version__, "date": a.date,
         "notes": ("models, utils, tqdm, sklearn stubbed; the BERT+LoRA experts and selector replaced by a toy encoder with the same "
                   "attributes (the selection/assembly logic is theirs); their logit cache disabled (read_cache -> None)."),

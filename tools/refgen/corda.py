@@ -10,7 +10,7 @@ and from <repo>/cordalib/decomposition.py:
   - CorDA_adapter            (its forward: ALinear(BLinear(x)) + x @ weight_residual^T, bias in ALinear)
 tqdm is stubbed (a pass-through iterator).
 
-usage: /usr/bin/python3 tools/refgen/corda.py --repo /work/refs/src/corda --out test/fixtures/reference/corda
+usage: /usr/bin/python3 tools/refgen/corda.py --repo ../refs/src/corda --out test/fixtures/reference/corda
 """
 
 import argparse

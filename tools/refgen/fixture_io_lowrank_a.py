@@ -5,7 +5,7 @@ Our own code (no authors' code here): a safetensors writer/reader, JSON writers,
 checks that the authors' checkout holds the pinned file versions, sys.modules stubs
 for heavy imports, and the fixture tolerance.
 
-Conventions: /work/refs/CONVENTION.md (fixture layout, tolerance, determinism).
+Conventions: tools/refgen/CONVENTION.md (fixture layout, tolerance, determinism).
 """
 import datetime
 import hashlib

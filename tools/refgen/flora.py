@@ -7,7 +7,7 @@ Authors' objects that run here (flora/flora.py, flora/layers.py):
   FLoRALayer (core tensor param_G, factor matrices param_i, init_parameters, forward = Tucker product).
 Our code builds the tiny base models and inputs, sets param_G (zero at init), and writes/self-checks the fixture.
 
-usage: /usr/bin/python3 tools/refgen/flora.py --repo /work/refs/src/flora --out test/fixtures/reference/flora
+usage: /usr/bin/python3 tools/refgen/flora.py --repo ../refs/src/flora --out test/fixtures/reference/flora
 """
 import argparse
 import os

@@ -8,7 +8,7 @@ Runs, from <repo>/vtab1k/hydra.py (the only one of the authors' three copies tha
 timm is stubbed (only `timm.models.vision_transformer.Block` is referenced, by set_hydra/set_hydraWeight,
 which we do not call because they hard-code ViT-B sizes 768/3072).
 
-usage: /usr/bin/python3 tools/refgen/hydra.py --repo /work/refs/src/hydra --out test/fixtures/reference/hydra
+usage: /usr/bin/python3 tools/refgen/hydra.py --repo ../refs/src/hydra --out test/fixtures/reference/hydra
 """
 
 import argparse

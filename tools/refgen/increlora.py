@@ -10,7 +10,7 @@ Authors' objects that run here (loralib/loralib/increlora.py):
 Our code builds four SVDLinear modules, inputs, sets lora_E (zero at init), never steps the optimizer
 (so parameters change only by the allocator), and writes/self-checks the fixture.
 
-usage: /usr/bin/python3 tools/refgen/increlora.py --repo /work/refs/src/increlora --out test/fixtures/reference/increlora
+usage: /usr/bin/python3 tools/refgen/increlora.py --repo ../refs/src/increlora --out test/fixtures/reference/increlora
 """
 import argparse
 import math

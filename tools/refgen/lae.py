@@ -222,7 +222,7 @@ def main():
         "files_used": ["libml/model/pet/adapter.py", "libml/model/misc/scaler.py", "main.py",
                        "huggingface/pytorch-image-models@e0c4eec4b66dc14ae96097c7b4a7ef2af45ba309 (v0.5.4): timm/utils/model_ema.py"],
         "objects_used": ["Adapter", "Scaler", "MyModule.train_step", "MyModule.post_train_step", "MyModule.eval_epoch", "timm ModelEmaV2"],
-        "command": "/usr/bin/python3 tools/refgen/lae.py --repo /work/refs/src/lae --timm /work/refs/src/timm-0.5.4 --out test/fixtures/reference/lae",
+        "command": "/usr/bin/python3 tools/refgen/lae.py --repo ../refs/src/lae --timm ../refs/src/timm-0.5.4 --out test/fixtures/reference/lae",
         "torch": torch.__version__, "date": a.date,
         "notes": ("main.py methods exec'd via ast and called on a stand-in self (toy 2-block backbone + head); ModelEmaV2 from timm v0.5.4 "
                   "as pinned in their requirements.txt; the SGD step between the states is ours. decay 0.9 instead of their 0.9999 so the "

@@ -7,7 +7,7 @@ Authors' objects that run here (minloldu/loldu.py, minloldu/loldu_utils.py):
 `lightning` (their base class pl.LightningModule) is not installed: stubbed as torch.nn.Module.
 Our code builds the nn.Linear, inputs, perturbs vector_z, and writes/self-checks the fixture.
 
-usage: /usr/bin/python3 tools/refgen/loldu.py --repo /work/refs/src/loldu --out test/fixtures/reference/loldu
+usage: /usr/bin/python3 tools/refgen/loldu.py --repo ../refs/src/loldu --out test/fixtures/reference/loldu
 """
 import argparse
 import os

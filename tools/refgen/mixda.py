@@ -130,7 +130,7 @@ def main():
         "repository": "Amano-Aki/Mixture-of-Domain-Adapters", "commit": commit,
         "files_used": ["src/models/mixda_adapter.py", "src/models/transformers/modeling_roberta.py"],
         "objects_used": ["MixtureOfDomainAdapter", "MoeGating", "RobertaOutput"],
-        "command": "/usr/bin/python3 tools/refgen/mixda.py --repo /work/refs/src/mixda --out test/fixtures/reference/mixda",
+        "command": "/usr/bin/python3 tools/refgen/mixda.py --repo ../refs/src/mixda --out test/fixtures/reference/mixda",
         "torch": torch.__version__, "date": a.date,
         "notes": ("MoeGating and RobertaOutput exec'd from modeling_roberta.py via ast (the file imports the adapter-transformers "
                   "fork); BertOutputAdaptersMixin stubbed as ln(h + input); gate rebuilt with hidden width 8 instead of the hard-coded 768."),

@@ -9,7 +9,7 @@ transformers and peft are stubbed (Conv1D, peft.utils helpers, PeftConfig, trans
 docstring decorators): only names the modules reference; none of them takes part in the computation except
 peft.utils.transpose, stubbed with peft's definition (w.T if fan_in_fan_out else w).
 
-usage: /usr/bin/python3 tools/refgen/mola.py --repo /work/refs/src/mola --out test/fixtures/reference/mola
+usage: /usr/bin/python3 tools/refgen/mola.py --repo ../refs/src/mola --out test/fixtures/reference/mola
 """
 
 import argparse

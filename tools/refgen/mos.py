@@ -13,7 +13,7 @@ peft, bitsandbytes, transformers and safetensors are stubbed: the stub peft Lora
 attributes and adapter bookkeeping that peft's LoraLayer/BaseTunerLayer provide; the stub Linear4bit is a plain
 float nn.Linear wrapper standing in for the 4-bit layer.
 
-usage: /usr/bin/python3 tools/refgen/mos.py --repo /work/refs/src/mos --out test/fixtures/reference/mos
+usage: /usr/bin/python3 tools/refgen/mos.py --repo ../refs/src/mos --out test/fixtures/reference/mos
 """
 
 import argparse
@@ -278,7 +278,7 @@ def main():
          "LoraLayer_reset_lora_parameters", "LoraLinear4bit_Tied_LoRA_forward", "transform_chunks",
          "kaiming_uniform_"], args.out,
         "fetch had no snapshot of Forence1999/MoS; modules/Tied_LoRA.py was transcribed from the search index's copy "
-        "at this commit (31286 characters, same length as the index's) into /work/refs/src/mos. finetune_trainer.py "
+        "at this commit (31286 characters, same length as the index's) into ../refs/src/mos. finetune_trainer.py "
         "at this commit imports share_lora_tiedly as share_lora_chunkwisely. Forward run with the CUDA autocast flag "
         "set (their forward fails otherwise, see README). peft/bitsandbytes/transformers stubbed."))
     print("mos fixture written:", args.out, "loss", loss.item(), "trainable", trainable)

@@ -250,7 +250,7 @@ def main():
         "objects_used": ["Adapter", "Block", "Attention", "VisionTransformer.adapter_update", "VisionTransformer.sum_adapter_param",
                          "VisionTransformer.reweight_adapter", "VisionTransformer.adapter_merge", "VisionTransformer.forward",
                          "Learner._eval_cnn", "Learner.orth_loss"],
-        "command": "/usr/bin/python3 tools/refgen/mos_cil.py --repo /work/refs/src/mos-cil --out test/fixtures/reference/mos_cil",
+        "command": "/usr/bin/python3 tools/refgen/mos_cil.py --repo ../refs/src/mos-cil --out test/fixtures/reference/mos_cil",
         "torch": torch.__version__, "date": a.date,
         "notes": ("timm stubbed (pass-through PatchEmbed); tiny ViT with random frozen weights; stage adapters are random stand-ins "
                   "for trained ones; _eval_cnn/orth_loss exec'd via ast on a stand-in self returning stored features. "

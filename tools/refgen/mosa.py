@@ -17,7 +17,7 @@ src.utils.logging, wandb, fvcore (CfgNode, Checkpointer), src.engine.evaluator.
 Ours: the wrapper (one MoSABlock + a linear head on token 0), data, seeds, recording; the mask
 assignment loop mirrors train.py:125-160 (it lives in train.py's main()).
 
-Usage: /usr/bin/python3 tools/refgen/mosa.py --repo /work/refs/src/MoSA --out test/fixtures/reference/mosa
+Usage: /usr/bin/python3 tools/refgen/mosa.py --repo ../refs/src/MoSA --out test/fixtures/reference/mosa
 """
 import argparse
 import logging as pylogging
@@ -270,14 +270,14 @@ def main():
                     "src/configs/config.py (read only)", "scripts/mosa/vit/*/*.sh (read only)"],
         objects_used=["MoSABlock", "MoSABlock.merge", "Attention", "Mlp", "Rand", "Pruner.divide",
                       "Trainer.forward_one_batch", "make_optimizer", "AdamW", "SoftmaxLoss", "symmetric_KL_loss"],
-        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/mosa.py --repo /work/refs/src/MoSA --out test/fixtures/reference/mosa",
+        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/mosa.py --repo ../refs/src/MoSA --out test/fixtures/reference/mosa",
         notes="One MoSABlock (hidden 8) + linear head instead of ViT-B; adapter dropout 0 (authors 0.1) so steps are deterministic; Python's random (expert choice) seeded 3407 and recorded; stubs for scipy/turtle/ml_collections/logging/wandb/fvcore/evaluator.",
         case=case, bag=bag, readme=README.format(commit=commit))
 
 
 README = r"""# MoSA (Split & Merge) reference fixture
 
-Authors' code: `Theia-4869/MoSA` @ `{commit}` (checked out at `/work/refs/src/MoSA`; the only file
+Authors' code: `Theia-4869/MoSA` @ `{commit}` (checked out at `../refs/src/MoSA`; the only file
 missing from the snapshot is `figure/demo.gif`). Method code: `src/models/vit_adapter/vit_mosa.py`
 (MoSABlock 19-565), `src/utils/pruner.py`, `train.py:116-200` (mask assignment), `src/engine/trainer.py:69-156`
 (training step), `:266-275` (merge before every evaluation), `src/solver/optimizer.py` (AdamW).

@@ -147,7 +147,7 @@ def main():
         "repository": "scale-lab/MTLoRA", "commit": commit,
         "files_used": ["models/lora.py", "models/swin_transformer_mtlora.py"],
         "objects_used": ["MTLoRALinear", "MTLoRALinear.reset_parameters", "MTLoRALinear.forward", "Mlp"],
-        "command": "/usr/bin/python3 tools/refgen/mtlora.py --repo /work/refs/src/mtlora --out test/fixtures/reference/mtlora",
+        "command": "/usr/bin/python3 tools/refgen/mtlora.py --repo ../refs/src/mtlora --out test/fixtures/reference/mtlora",
         "torch": torch.__version__, "date": a.date,
         "notes": "timm.models.layers stubbed (names imported, unused by Mlp); the fused-window kernel import fails and is caught by their try/except.",
     })

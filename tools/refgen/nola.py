@@ -9,7 +9,7 @@ Authors' objects that run here:
 Our code only builds inputs, reads the random bases out of GenerateParams (one-hot coefficient
 vectors), and writes/self-checks the fixture.
 
-usage: /usr/bin/python3 tools/refgen/nola.py --repo /work/refs/src/nola --out test/fixtures/reference/nola
+usage: /usr/bin/python3 tools/refgen/nola.py --repo ../refs/src/nola --out test/fixtures/reference/nola
 """
 import argparse
 import os

@@ -15,7 +15,7 @@ Authors' code that runs here (repo duguodong7/pcb-merging):
     `all_checks = ...` up to `merged_tv = ...` unchanged (ast), with their helper functions.
 
 Inputs: the three 6x5 task tensors and weights [1.0, 0.6, 0.3] of
-/work/shared/fixtures/peft-0.13/merge-utils.json (flattened row-major to [3, 30]).
+../shared/fixtures/peft-0.13/merge-utils.json (flattened row-major to [3, 30]).
 """
 import argparse
 import ast
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_io_adapterops import (DEFAULT_TOL, git_commit, setup_torch, tensor_list,  # noqa: E402
                                    write_json, write_safetensors)
 
-MERGE_UTILS = "/work/shared/fixtures/peft-0.13/merge-utils.json"
+MERGE_UTILS = "../shared/fixtures/peft-0.13/merge-utils.json"
 RATIOS = [0.3, 0.6]
 
 
@@ -186,7 +186,7 @@ def main():
     commit = git_commit(a.repo)
     case = {
         "method": "pcb_merging",
-        "inputs_from": "/work/shared/fixtures/peft-0.13/merge-utils.json (tasks, weights); flatten each task row-major to d=30",
+        "inputs_from": "../shared/fixtures/peft-0.13/merge-utils.json (tasks, weights); flatten each task row-major to d=30",
         "config": {"n_tasks": n, "d": d, "task_shape": [6, 5], "pcb_ratios": RATIOS,
                    "A_abs_clamp_ratio": 0.0001, "ES_and_V_abs_clamp_ratio": 0.01,
                    "tie_to_merge_utils": "pcb_ratio 0.3 / 0.6 sit beside density 0.3 / 0.6 of magnitude_prune and ties in merge-utils.json"},
@@ -203,7 +203,7 @@ def main():
         "files_used": ["pcb-merging.py", "vision_source_code/pcb_ES.py", "vision_source_code/pcb.py"],
         "objects_used": ["normalize", "clamp", "act", "PCB_merge", "pcb_ES.PCB", "pcb_ES.compute_acc",
                          "pcb.py __main__ block (statements up to merged_tv)"],
-        "command": "/usr/bin/python3 tools/refgen/pcb_merging.py --repo /work/refs/src/pcb-merging --out test/fixtures/reference/pcb_merging",
+        "command": "/usr/bin/python3 tools/refgen/pcb_merging.py --repo ../refs/src/pcb-merging --out test/fixtures/reference/pcb_merging",
         "torch": torch.__version__, "date": a.date,
         "notes": ("pcb-merging.py is exec'd via ast (imports + defs only) because its tail is an un-runnable script; "
                   "pcb_ES.py imported with utils.eval/utils.tpa_utils/args stubbed; pcb.py main block statements exec'd "

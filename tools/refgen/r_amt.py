@@ -14,7 +14,7 @@ modules.visiontransformer (CLIP backbones). The stand-in TrainerX provides get_m
 model_zero_grad and detect_anomaly with the same behaviour as Dassl's
 dassl/engine/trainer.py:108-116, 221-223, 284-288 in the same repository.
 
-Usage: /usr/bin/python3 tools/refgen/r_amt.py --repo /work/refs/src/R-AMT --out test/fixtures/reference/r_amt
+Usage: /usr/bin/python3 tools/refgen/r_amt.py --repo ../refs/src/R-AMT --out test/fixtures/reference/r_amt
 """
 import argparse
 import os
@@ -246,14 +246,14 @@ def main():
                     "code/modules/visiontransformer.py (read only)", "code/configs/trainers/MASK/vit_b16.yaml (read only)",
                     "code/train.py (read only: cfg.MASK defaults)"],
         objects_used=["ElementWiseLinear", "Binarizer", "RegLoss", "KLLoss", "MaskTuning.graddrop_backward_and_update"],
-        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/r_amt.py --repo /work/refs/src/R-AMT --out test/fixtures/reference/r_amt",
+        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/r_amt.py --repo ../refs/src/R-AMT --out test/fixtures/reference/r_amt",
         notes="Two ElementWiseLinear layers stand in for CLIP's masked attention projections; the teacher is the same net unmasked (their original_forward). dassl/clip imports stubbed; TrainerX stand-in mirrors Dassl's get_model_names/model_zero_grad/detect_anomaly. torch.rand wrapped only to record U.",
         case=case, bag=bag, readme=README.format(commit=commit))
 
 
 README = r"""# Regularized Mask Tuning (R-AMT) reference fixture
 
-Authors' code: `wuw2019/R-AMT` @ `{commit}` (checked out at `/work/refs/src/R-AMT`), a CoOp/Dassl
+Authors' code: `wuw2019/R-AMT` @ `{commit}` (checked out at `../refs/src/R-AMT`), a CoOp/Dassl
 code base. Method code: `code/modules/masklayers.py`, `code/trainers/masktuning.py`,
 `code/loss/reg_loss.py`; hyper-parameters `code/configs/trainers/MASK/vit_b16.yaml` and `code/train.py:112-127`.
 

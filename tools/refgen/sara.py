@@ -7,7 +7,7 @@ Runs the authors' optimizers (our code only builds a tiny model, feeds data and 
   * optim/adamw2.py : class AdamW (the --disable_ub path: dense parameters, masked update).
 No stubs are needed: both files import only torch.
 
-Usage: /usr/bin/python3 tools/refgen/sara.py --repo /work/refs/src/SaRA --out test/fixtures/reference/sara
+Usage: /usr/bin/python3 tools/refgen/sara.py --repo ../refs/src/SaRA --out test/fixtures/reference/sara
 """
 import argparse
 import importlib.util
@@ -234,14 +234,14 @@ def main():
         repository="sjtuplayer/SaRA", commit=commit,
         files_used=["optim/adamw.py", "optim/adamw2.py", "examples/finetune.py (read only: how the optimizer is built)", "finetune.sh (read only: defaults)"],
         objects_used=["optim.adamw.AdamW", "optim.adamw.Sparse", "optim.adamw.AdamW.nuclear_norm", "optim.adamw._single_tensor_adamw", "optim.adamw2.AdamW"],
-        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/sara.py --repo /work/refs/src/SaRA --out test/fixtures/reference/sara",
+        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/sara.py --repo ../refs/src/SaRA --out test/fixtures/reference/sara",
         notes="Tiny tanh MLP instead of a UNet; all selection, masking, Adam and re-selection logic is the authors' optimizer code run unchanged. lr passed explicitly (0.01) so entries cross the threshold within two steps.",
         case=case, bag=bag, readme=readme)
 
 
 README = r"""# SaRA reference fixture
 
-Authors' code: `sjtuplayer/SaRA` @ `{commit}` (checked out at `/work/refs/src/SaRA`).
+Authors' code: `sjtuplayer/SaRA` @ `{commit}` (checked out at `../refs/src/SaRA`).
 SaRA is implemented *entirely inside an optimizer*: `optim/adamw.py` (default path, called
 "unstructural backpropagation", UB) and `optim/adamw2.py` (used by `examples/finetune.py`
 with `--disable_ub`). `examples/finetune.py:574-607` builds it as

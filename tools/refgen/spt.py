@@ -17,7 +17,7 @@ SWEEP_SCALE, so step j selects about 15*j entries. lib.utils.save_on_master is r
 recorder (it would torch.save each config). Our own code: the tiny model wrapper (patch
 projection, tokens, norm, head), data, and recording.
 
-Usage: /usr/bin/python3 tools/refgen/spt.py --repo /work/refs/src/SPT --out test/fixtures/reference/spt
+Usage: /usr/bin/python3 tools/refgen/spt.py --repo ../refs/src/SPT --out test/fixtures/reference/spt
 """
 import argparse
 import importlib.util
@@ -322,14 +322,14 @@ def main():
                     "configs/vtab_supervised_spt_lora_sensitivity.sh (read only)", "configs/vtab_supervised_spt_lora.sh (read only)"],
         objects_used=["engine.get_sensitivity", "engine.get_structured_param_num", "BlockSepQKV", "AttentionSepQKV", "Mlp",
                       "LinearSPTSparseGrad", "SparseGradLinearFunction", "StructuredTuningModule"],
-        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/spt.py --repo /work/refs/src/SPT --out test/fixtures/reference/spt",
+        command="LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/refgen/spt.py --repo ../refs/src/SPT --out test/fixtures/reference/spt",
         notes="Tiny 2-block ViT built from the authors' BlockSepQKV; get_sensitivity run on CPU through shims (cuda sync no-op, zeros_like device dropped, sweep grid scaled by 7.5e-4, save_on_master recorded). Sensitivity tensors recomputed with the same formula because get_sensitivity keeps them local.",
         case=case, bag=bag, readme=README.format(commit=commit, k=k_star, j=j_star, target=target, s_target=s_target))
 
 
 README = r"""# SPT reference fixture
 
-Authors' code: `ziplab/SPT` @ `{commit}` (checked out at `/work/refs/src/SPT`). Method code:
+Authors' code: `ziplab/SPT` @ `{commit}` (checked out at `../refs/src/SPT`). Method code:
 `engine.py:92-305` (`get_structured_param_num`, `get_sensitivity`), `train_spt.py:299-365` (how the
 saved selection is turned into a model), `model/vision_transformer_timm.py` (`StructuredTuningModule`
 236-289, `AttentionSPTParallel` 291-364, `MlpSPTParallel` 465-508, `SparseGradLinearFunction` 1101-1163,

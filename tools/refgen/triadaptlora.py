@@ -14,7 +14,7 @@ Package __init__ files are not executed (they import transformers/accelerate); p
 are the authors' files with transformers / huggingface_hub stubbed.
 Our code builds four layers, perturbs parameters (standing in for training), and writes/self-checks the fixture.
 
-usage: /usr/bin/python3 tools/refgen/triadaptlora.py --repo /work/refs/src/triadaptlora --out test/fixtures/reference/triadaptlora
+usage: /usr/bin/python3 tools/refgen/triadaptlora.py --repo ../refs/src/triadaptlora --out test/fixtures/reference/triadaptlora
 """
 import argparse
 import importlib
