@@ -6,17 +6,17 @@
 // the reference's parameter names (`word.weight`, `layers.0.q.weight`, `head.bias`, …) and the
 // same unified-view sites, so LoRA goes through the same injector as in training.
 import * as tf from '@tensorflow/tfjs-core';
-import { Container } from '../engine/nn/module.js';
-import { Linear } from '../engine/nn/linear.js';
-import { Embedding } from '../engine/nn/embedding.js';
-import { LayerNorm } from '../engine/nn/norm.js';
-import { activation } from '../engine/nn/activations.js';
-import type { ForwardContext } from '../engine/nn/context.js';
-import { Tree, EncoderLayer, runEncoder, type EncoderSpec } from '../engine/backbones/encoder-block.js';
-import { attentionSites, blockSite, ffnSites } from '../engine/backbones/sites.js';
-import { learnedPositions } from '../engine/backbones/blocks.js';
-import type { ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel } from '../engine/backbones/index.js';
-import { normalArray, seedFor, uniformStream } from '../engine/random.js';
+import { Container } from '../../src/engine/nn/module.js';
+import { Linear } from '../../src/engine/nn/linear.js';
+import { Embedding } from '../../src/engine/nn/embedding.js';
+import { LayerNorm } from '../../src/engine/nn/norm.js';
+import { activation } from '../../src/engine/nn/activations.js';
+import type { ForwardContext } from '../../src/engine/nn/context.js';
+import { Tree, EncoderLayer, runEncoder, type EncoderSpec } from '../../src/engine/backbones/encoder-block.js';
+import { attentionSites, blockSite, ffnSites } from '../../src/engine/backbones/sites.js';
+import { learnedPositions } from '../../src/engine/backbones/blocks.js';
+import type { ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel } from '../../src/engine/backbones/index.js';
+import { normalArray, seedFor, uniformStream } from '../../src/engine/random.js';
 
 /** The workload's sizes (torch_lora.py's constants) and its LoRA and AdamW settings. */
 export interface BenchConfig {

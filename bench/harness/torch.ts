@@ -35,7 +35,7 @@ export interface TorchRun {
   tok_per_s_median: number;
 }
 
-/** The package root (this file is src/bench/torch.ts or dist/bench/torch.js). */
+/** The package root (this file is bench/harness/torch.ts). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** torch_lora.py: PEFT_TORCH_SCRIPT, else ../shared/bench/torch_lora.py next to the package. */
