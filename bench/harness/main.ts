@@ -3,7 +3,7 @@
 // the harness is not part of the shipped dist/. Options: USAGE below (`npm run bench -- --help`).
 //
 // For every backend that loads: LoRA training, full fine-tuning and inference on the BERT-style
-// workload of /work/shared/bench/torch_lora.py and on stories260K; parity of the bench model with
+// workload of ../shared/bench/torch_lora.py and on stories260K; parity of the bench model with
 // the reference's dump; the PyTorch reference itself when /usr/bin/python3 imports torch, and the
 // ratio per mode; the load benchmark; a profile summary. Each figure waits until other processes
 // leave the cores alone (./quiet.ts) and is taken again if they did not meanwhile.
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
   const out: BenchResults = {
     date: new Date().toISOString(),
     machine: { ...machine(), load_before: loadBefore, load_after: loads() },
-    workload: { ...BENCH_CONFIG, gflop_per_step: BENCH_GFLOP, reference: 'torch_lora.py (/work/shared/bench)' },
+    workload: { ...BENCH_CONFIG, gflop_per_step: BENCH_GFLOP, reference: 'torch_lora.py (../shared/bench)' },
     backend: lead, threads: results[lead]?.threads ?? 0, ...top,
     ...(torchMain ? { torch: torchMain, ratio: ratioOf(top, torchMain) } : {}),
     ...(torchAvx ? { torch_avx512: torchAvx, ratio_avx512: ratioOf(top, torchAvx) } : {}),

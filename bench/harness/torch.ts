@@ -1,4 +1,4 @@
-// The PyTorch peer (/work/shared/bench/torch_lora.py), run as its README says: Debian's
+// The PyTorch peer (../shared/bench/torch_lora.py), run as its README says: Debian's
 // /usr/bin/python3 with python3-torch, the OpenMP build of OpenBLAS on LD_LIBRARY_PATH,
 // OPENBLAS_NUM_THREADS and --threads equal. Its last stdout line is one JSON object.
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The bench workload of /work/shared/bench (torch_lora.py), built from the project's own blocks:
+// The bench workload of ../shared/bench (torch_lora.py), built from the project's own blocks:
 // word + position embeddings and their LayerNorm, post-LN encoder layers (the EncoderLayer BERT,
 // RoBERTa and DistilBERT train with: Attention, Linear, LayerNorm, gelu_new), a Linear(hidden,
 // labels) head on position 0. No token-type embeddings, no pooler, no padding mask: the BERT
@@ -41,7 +41,7 @@ export const BENCH_CONFIG: BenchConfig = {
   rank: 8, alpha: 16, lr: 1e-3, weightDecay: 0.01, adamEps: 1e-8,
 };
 
-/** Matmul GFLOP per step as /work/shared/bench/README.md counts them (2 per multiply-add). */
+/** Matmul GFLOP per step as ../shared/bench/README.md counts them (2 per multiply-add). */
 export const BENCH_GFLOP = { infer: 14.09, lora: 28.57, full: 41.88 } as const;
 
 /** Parameter counts of BENCH_CONFIG (README: 33,282 trainable with LoRA; 5.24 M in full fine-tuning). */
