@@ -87,8 +87,3 @@ export function schemaAt(path: readonly (string | number)[], root: SchemaNode = 
   }
   return node;
 }
-
-/** Every property name allowed at `path` (empty when the mapping takes free keys). */
-export function keysAt(path: readonly (string | number)[], root: SchemaNode = recipeSchema()): string[] {
-  return Object.keys(schemaAt(path, root)?.properties ?? {});
-}

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, listBackends } from '../../src/engine/backend/index.js';
-import { DEBIAN_PYTHON, defaultTorchScript, runTorchDump, torchStatus } from '../../src/bench/torch.js';
-import { readTorchDump } from '../../src/bench/dump.js';
-import { checkParity } from '../../src/bench/parity.js';
+import { DEBIAN_PYTHON, defaultTorchScript, runTorchDump, torchStatus } from '../../bench/harness/torch.js';
+import { readTorchDump } from '../../bench/harness/dump.js';
+import { checkParity } from '../../bench/harness/parity.js';
 
 const status = torchStatus();
 const skip = status.ok ? false : `PyTorch reference unavailable: ${status.reason}`;

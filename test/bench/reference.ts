@@ -1,8 +1,8 @@
 // The bench workload written out by hand in float64 loops, from the description in
-// /work/shared/bench/README.md (not from the tfjs code): embeddings + LayerNorm, post-LN layers
+// ../shared/bench/README.md (not from the tfjs code): embeddings + LayerNorm, post-LN layers
 // with LoRA on q and v, GELU (tanh), a head on position 0, mean cross-entropy. Gradients by
 // central differences; AdamW as torch.optim.AdamW. Small configurations only.
-import type { BenchConfig } from '../../src/bench/workload.js';
+import type { BenchConfig } from '../../bench/harness/workload.js';
 
 export type Params = Map<string, Float64Array>;
 

@@ -13,8 +13,8 @@ import { countParams } from '../../src/engine/backbones/index.js';
 import { injectMethod } from '../../src/engine/methods/index.js';
 import {
   BENCH_CONFIG, BENCH_PARAMS, benchBatch, benchTensors, buildBenchModel, initBenchWeights, type BenchConfig,
-} from '../../src/bench/workload.js';
-import { benchMethod, makeStepper, type BenchMode, type Stepper } from '../../src/bench/trainer.js';
+} from '../../bench/harness/workload.js';
+import { benchMethod, makeStepper, type BenchMode, type Stepper } from '../../bench/harness/trainer.js';
 import { referenceAdamW, referenceForward, referenceGradients, type Params } from './reference.js';
 
 const BACKENDS = (await listBackends()).filter((s) => s.available).map((s) => s.name);

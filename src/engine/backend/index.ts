@@ -19,7 +19,7 @@
 // Fused ops for the model code — the largest remaining win once matmul is fast (bench step
 // ~200 → ~125 ms on native here): `gelu(x, 'tanh' | 'none')` and `layerNorm(x, w, b, eps)`
 // are one kernel forward and one backward on native, and the same composite maths as plain
-// tfjs ops elsewhere (./fused). `profileKernels(fn)` times a step per kernel.
+// tfjs ops elsewhere (./fused).
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -29,7 +29,6 @@ import { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus }
 
 export { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
 export { ensureGradients } from './gradients.js';
-export { profileKernels, formatProfile, type KernelTime, type ProfileClock } from './profile.js';
 export { gelu, layerNorm } from './fused/index.js';
 
 /** A backend that prepared: its tfjs registry name, live thread count and a detail line. */

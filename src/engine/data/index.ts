@@ -2,7 +2,7 @@
 // pre-training scan, and the seeded PRNG shared with data order. No tensors here.
 
 export type { BadRowReason, BadRowReport, DataFormat, Example, Row, RowProblem, ScanResult, SourceItem, SourceOptions, TextUnit } from './types.js';
-export { openSource, openSourceBatches, formatFromPath, readLines, readLineBatches, readIdxLabels, labelsPathFor, displayPath, type Line } from './sources/index.js';
+export { openSource, openSourceBatches, formatFromPath, readLineBatches, readIdxLabels, labelsPathFor, displayPath, type Line } from './sources/index.js';
 export { LabelSet } from './labels.js';
 export { RowMapper, isProblem, columnsByPosition, type Role, type MapperOptions } from './rows.js';
 export { BadRows, rowError, summarizeBadRows, type OnError } from './policy.js';

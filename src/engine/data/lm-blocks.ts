@@ -50,9 +50,3 @@ export class BlockPacker {
     return [];
   }
 }
-
-/** Consecutive blocks of `blockSize` ids of one id stream (the last partial block is dropped; one short block if that is all). */
-export function toBlocks(ids: Int32Array, blockSize: number, limit: number | null = null): Int32Array[] {
-  const p = new BlockPacker(blockSize, limit);
-  return [...p.push(ids), ...p.finish()];
-}

@@ -31,11 +31,6 @@ function consumer(peft: PeftModel, site: SiteInfo): SiteInfo | null {
   return peft.model.sites.find((s) => s.stack === site.stack && s.layer === site.layer && s.position === want && s.kind === 'linear') ?? null;
 }
 
-/** Checks every module can be merged, without changing anything (so a refusal leaves the model intact). */
-export function checkMergeable(peft: PeftModel): void {
-  mergeOrCheck(peft, false);
-}
-
 /** Folds every module into the backbone in place. Throws (before changing anything) if one cannot be. */
 export function mergeIntoBackbone(peft: PeftModel): MergeReport {
   mergeOrCheck(peft, false);

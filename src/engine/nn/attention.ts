@@ -79,13 +79,6 @@ export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B, T, H * d]) as tf.Tensor3D;
 }
 
-/** Repeats each of Hkv heads n times → [B, Hkv·n, S, d] (kv head j serves query heads j·n … j·n+n−1). */
-export function repeatKv(x: tf.Tensor4D, n: number): tf.Tensor4D {
-  if (n === 1) return x;
-  const [B, Hkv, S, d] = x.shape;
-  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, S, d]), [1, 1, n, 1, 1]), [B, Hkv * n, S, d]) as tf.Tensor4D;
-}
-
 /** Keys and values of one attention, [B, Hkv, S, d] each (rotary applied, prefixes not included). */
 export interface KeyValue {
   key: tf.Tensor4D;

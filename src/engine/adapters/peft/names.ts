@@ -12,11 +12,6 @@ export function peftSiteName(sitePath: string, local: string, suffix = ''): stri
   return `${PEFT_PREFIX}${sitePath}.${local}${suffix}`;
 }
 
-/** `<site>.<module>.lora_A` → `base_model.model.<site>.lora_A.weight` (module name dropped). */
-export function peftLoraName(sitePath: string, local: string): string {
-  return peftSiteName(sitePath, local, '.weight');
-}
-
 export function unifiedName(internal: string): string {
   return PEFT_PREFIX + internal;
 }

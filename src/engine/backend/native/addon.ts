@@ -21,10 +21,10 @@ export interface NativeAddon {
   /** native/gemm.c */
   matmul(a: F32, b: F32, out: F32, m: number, n: number, k: number, transA: number, transB: number,
     offA: I32, offB: I32, bias: F32 | null, biasMode: number, act: number, alpha: number): void;
-  /** native/binary.c: op codes in kernels/binary_impl.ts */
+  /** native/binary.c: op codes in kernels/binary.ts */
   binary(op: number, a: F32, shapeA: Shape, b: F32, shapeB: Shape, out: F32): void;
   compare(op: number, a: F32, shapeA: Shape, b: F32, shapeB: Shape, out: Uint8Array): void;
-  /** native/unary.c: op codes in kernels/unary_impl.ts */
+  /** native/unary.c: op codes in kernels/unary.ts */
   unary(op: number, x: F32, out: F32, alpha: number, beta: number): void;
   /** native/reduce.c: x as [outer, r, inner] */
   reduce(op: number, x: F32, out: F32, outer: number, r: number, inner: number): void;

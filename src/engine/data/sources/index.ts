@@ -13,7 +13,7 @@ import { readParquet } from './parquet.js';
 import { readText } from './text.js';
 
 export { displayPath, lineWhere, rowWhere } from './file.js';
-export { readLines, readLineBatches, type Line } from './lines.js';
+export { readLineBatches, type Line } from './lines.js';
 export { readIdxLabels, labelsPathFor } from './idx.js';
 
 /** The format a file name suggests, or null (then the recipe must say `format:`). */

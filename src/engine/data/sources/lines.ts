@@ -119,8 +119,3 @@ export async function* readLineBatches(path: string, options: { chunkBytes?: num
     yield [{ text: decodeLine(path, lineNo, Buffer.concat(pending)), line: lineNo, terminated: false }];
   }
 }
-
-/** Reads `path` as UTF-8 lines, one at a time (see readLineBatches). */
-export async function* readLines(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line> {
-  for await (const batch of readLineBatches(path, options)) yield* batch;
-}

@@ -8,10 +8,11 @@ import { Adam } from '../../../../src/engine/train/optim/adam.js';
 import { createOptimizer } from '../../../../src/engine/train/optim/create.js';
 import type { OptimizerPlan } from '../../../../src/plan/index.js';
 import { assertClose, disposeMap, gradMap, readF32Safetensors, useCpu, values, vars } from './helpers.js';
+import { fixture, SKIP_NO_SHARED } from '../../../helpers/fixtures.js';
 
 await useCpu();
 
-const GOLDEN = '/work/shared/fixtures/peft/bert-lora';
+const GOLDEN = fixture('peft', 'bert-lora');
 
 interface GradsJson {
   trainable: string[];
@@ -19,7 +20,7 @@ interface GradsJson {
   optimizer: { name: string; lr: number; betas: [number, number]; eps: number; weight_decay: number };
 }
 
-test('AdamW matches one torch.optim.AdamW step on the BERT-LoRA golden', () => {
+test('AdamW matches one torch.optim.AdamW step on the BERT-LoRA golden', { skip: SKIP_NO_SHARED }, () => {
   const golden = JSON.parse(readFileSync(join(GOLDEN, 'grads.json'), 'utf8')) as GradsJson;
   const start = readF32Safetensors(join(GOLDEN, 'adapter_model.safetensors'));
   const after = readF32Safetensors(join(GOLDEN, 'after_step.safetensors'));

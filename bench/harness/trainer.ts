@@ -4,11 +4,11 @@
 // read back, the optimizer step (as src/engine/train/loop.ts, without clipping or accumulation,
 // which the reference does not have). Inference is a forward pass with LoRA attached.
 import * as tf from '@tensorflow/tfjs-core';
-import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from '../engine/methods/index.js';
-import { AdamW } from '../engine/train/optim/index.js';
-import { countParams, type ModelInputs, type ModelOutputs, type TaskModel } from '../engine/backbones/index.js';
-import { compileMethod } from '../plan/index.js';
-import type { MethodPlan, TaskType } from '../plan/index.js';
+import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from '../../src/engine/methods/index.js';
+import { AdamW } from '../../src/engine/train/optim/index.js';
+import { countParams, type ModelInputs, type ModelOutputs, type TaskModel } from '../../src/engine/backbones/index.js';
+import { compileMethod } from '../../src/plan/index.js';
+import type { MethodPlan, TaskType } from '../../src/plan/index.js';
 
 export type BenchMode = 'lora' | 'full' | 'infer';
 export const BENCH_MODES: readonly BenchMode[] = ['lora', 'full', 'infer'];

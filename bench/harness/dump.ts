@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TaskModel } from '../engine/backbones/index.js';
-import type { PeftModel } from '../engine/methods/index.js';
-import type { Param } from '../engine/nn/module.js';
+import type { TaskModel } from '../../src/engine/backbones/index.js';
+import type { PeftModel } from '../../src/engine/methods/index.js';
+import type { Param } from '../../src/engine/nn/module.js';
 
 export interface TorchDump {
   /** Tensors by the reference's parameter name. */

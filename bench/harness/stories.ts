@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadBackbone, type TaskModel } from '../engine/backbones/index.js';
-import { loadTokenizer } from '../engine/tokenizers/index.js';
-import { BlockPacker } from '../engine/data/lm-blocks.js';
-import { causalLmLoss } from '../engine/train/losses.js';
-import type { ModelInputs, ModelOutputs } from '../engine/backbones/index.js';
+import { loadBackbone, type TaskModel } from '../../src/engine/backbones/index.js';
+import { loadTokenizer } from '../../src/engine/tokenizers/index.js';
+import { BlockPacker } from '../../src/engine/data/lm-blocks.js';
+import { causalLmLoss } from '../../src/engine/train/losses.js';
+import type { ModelInputs, ModelOutputs } from '../../src/engine/backbones/index.js';
 import { PACKAGE_ROOT } from './torch.js';
 
 export const STORIES_DIR = join(PACKAGE_ROOT, 'assets', 'models', 'stories260K');

@@ -1,14 +1,23 @@
-// Reductions on the addon (native/reduce.c). The reduced axes, when they are one contiguous
-// block, are reduced in place as [outer, r, inner]; otherwise the addon first transposes them
-// innermost. float32 only; other dtypes go to the cpu kernel.
-import { backend_util, util, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+// Reductions on the addon (native/reduce.c), registered from one table: tfjs kernel name → the
+// addon's op code (and the attr holding the axes, where it is not `axis`). The reduced axes, when
+// they are one contiguous block, are reduced in place as [outer, r, inner]; otherwise the addon
+// first transposes them innermost. float32 only; other dtypes go to the cpu kernel.
+import { Max, Mean, Min, Prod, Sum, backend_util, util, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { addonOf, allocF32, cpuKernel, f32, type Ins, MAX_RANK, output, size } from './util.js';
 import type { NativeBackend } from '../backend.js';
 
 /** Op codes of native/reduce.c. */
-export const REDUCE_OP = { sum: 0, mean: 1, max: 2, min: 3, prod: 4 } as const;
+const OP = { sum: 0, mean: 1, max: 2, min: 3, prod: 4 } as const;
 
-export function reduceKernel(kernelName: string, op: number, axisAttr = 'axis'): KernelConfig {
+const REDUCE: readonly [kernelName: string, op: number, axisAttr?: string][] = [
+  [Max, OP.max, 'reductionIndices'],
+  [Mean, OP.mean],
+  [Min, OP.min],
+  [Prod, OP.prod],
+  [Sum, OP.sum],
+];
+
+function reduceKernel(kernelName: string, op: number, axisAttr = 'axis'): KernelConfig {
   const fallback: KernelFunc = (args) => cpuKernel(kernelName)(args);
   const kernelFunc: KernelFunc = (args) => {
     const { x } = args.inputs as Ins;
@@ -39,3 +48,5 @@ export function reduceKernel(kernelName: string, op: number, axisAttr = 'axis'):
   };
   return { kernelName, backendName: 'native', kernelFunc };
 }
+
+export const reduceConfigs: readonly KernelConfig[] = REDUCE.map(([name, op, axisAttr]) => reduceKernel(name, op, axisAttr));

@@ -1,9 +1,9 @@
 // The timed part of a bench run: each workload's modes on one backend (the BERT-style workload of
 // torch_lora.py and stories260K), with the time caps of slow backends.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../engine/backend/index.js';
-import { crossEntropy } from '../engine/train/losses.js';
-import type { TaskModel } from '../engine/backbones/index.js';
+import { initBackend } from '../../src/engine/backend/index.js';
+import { crossEntropy } from '../../src/engine/train/losses.js';
+import type { TaskModel } from '../../src/engine/backbones/index.js';
 import { BENCH_CONFIG, BENCH_GFLOP, benchBatch, benchTensors, buildBenchModel, initBenchWeights } from './workload.js';
 import { BENCH_MODES, makeStepper, type BenchMode, type Stepper, type StepperOptions } from './trainer.js';
 import { FULL_TIMING, timeSteps, type TimingPlan } from './timing.js';

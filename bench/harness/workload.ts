@@ -1,4 +1,4 @@
-// The bench workload of /work/shared/bench (torch_lora.py), built from the project's own blocks:
+// The bench workload of ../shared/bench (torch_lora.py), built from the project's own blocks:
 // word + position embeddings and their LayerNorm, post-LN encoder layers (the EncoderLayer BERT,
 // RoBERTa and DistilBERT train with: Attention, Linear, LayerNorm, gelu_new), a Linear(hidden,
 // labels) head on position 0. No token-type embeddings, no pooler, no padding mask: the BERT
@@ -6,17 +6,17 @@
 // the reference's parameter names (`word.weight`, `layers.0.q.weight`, `head.bias`, …) and the
 // same unified-view sites, so LoRA goes through the same injector as in training.
 import * as tf from '@tensorflow/tfjs-core';
-import { Container } from '../engine/nn/module.js';
-import { Linear } from '../engine/nn/linear.js';
-import { Embedding } from '../engine/nn/embedding.js';
-import { LayerNorm } from '../engine/nn/norm.js';
-import { activation } from '../engine/nn/activations.js';
-import type { ForwardContext } from '../engine/nn/context.js';
-import { Tree, EncoderLayer, runEncoder, type EncoderSpec } from '../engine/backbones/encoder-block.js';
-import { attentionSites, blockSite, ffnSites } from '../engine/backbones/sites.js';
-import { learnedPositions } from '../engine/backbones/blocks.js';
-import type { ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel } from '../engine/backbones/index.js';
-import { normalArray, seedFor, uniformStream } from '../engine/random.js';
+import { Container } from '../../src/engine/nn/module.js';
+import { Linear } from '../../src/engine/nn/linear.js';
+import { Embedding } from '../../src/engine/nn/embedding.js';
+import { LayerNorm } from '../../src/engine/nn/norm.js';
+import { activation } from '../../src/engine/nn/activations.js';
+import type { ForwardContext } from '../../src/engine/nn/context.js';
+import { Tree, EncoderLayer, runEncoder, type EncoderSpec } from '../../src/engine/backbones/encoder-block.js';
+import { attentionSites, blockSite, ffnSites } from '../../src/engine/backbones/sites.js';
+import { learnedPositions } from '../../src/engine/backbones/blocks.js';
+import type { ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel } from '../../src/engine/backbones/index.js';
+import { normalArray, seedFor, uniformStream } from '../../src/engine/random.js';
 
 /** The workload's sizes (torch_lora.py's constants) and its LoRA and AdamW settings. */
 export interface BenchConfig {
@@ -41,7 +41,7 @@ export const BENCH_CONFIG: BenchConfig = {
   rank: 8, alpha: 16, lr: 1e-3, weightDecay: 0.01, adamEps: 1e-8,
 };
 
-/** Matmul GFLOP per step as /work/shared/bench/README.md counts them (2 per multiply-add). */
+/** Matmul GFLOP per step as ../shared/bench/README.md counts them (2 per multiply-add). */
 export const BENCH_GFLOP = { infer: 14.09, lora: 28.57, full: 41.88 } as const;
 
 /** Parameter counts of BENCH_CONFIG (README: 33,282 trainable with LoRA; 5.24 M in full fine-tuning). */

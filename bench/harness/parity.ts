@@ -2,7 +2,7 @@
 // and batch loaded by name, then its logits and loss before training, and the losses of 3 AdamW
 // steps (and after them), compared.
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy } from '../engine/train/losses.js';
+import { crossEntropy } from '../../src/engine/train/losses.js';
 import { BENCH_CONFIG, benchTensors, buildBenchModel } from './workload.js';
 import { loadTorchDump, type TorchDump } from './dump.js';
 import { makeStepper } from './trainer.js';

@@ -1,18 +1,19 @@
 // The child process of the load benchmark (./load.ts), so that each measurement has a process of
 // its own and `maxRSS` is that of one job:
 //
-//   node load-child.js write DIR SHARD_MB   a ~110 M-parameter BERT-base-like checkpoint with random
-//                                           weights: config.json + sharded model.safetensors
-//   node load-child.js load DIR BACKEND     loadBackbone(DIR) on BACKEND; load time and memory
+//   node --import tsx load-child.ts write DIR SHARD_MB   a ~110 M-parameter BERT-base-like checkpoint
+//                                                       with random weights: config.json + sharded
+//                                                       model.safetensors
+//   node --import tsx load-child.ts load DIR BACKEND     loadBackbone(DIR) on BACKEND; load time and memory
 //
 // Each prints one JSON line.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../engine/backend/index.js';
-import { buildBackbone, loadBackbone } from '../engine/backbones/index.js';
-import { writeShardedSafetensors } from '../engine/io/safetensors-index.js';
-import type { NamedTensor } from '../engine/io/safetensors.js';
+import { initBackend } from '../../src/engine/backend/index.js';
+import { buildBackbone, loadBackbone } from '../../src/engine/backbones/index.js';
+import { writeShardedSafetensors } from '../../src/engine/io/safetensors-index.js';
+import type { NamedTensor } from '../../src/engine/io/safetensors.js';
 import { LOAD_CONFIG, type LoadChildReport, type WriteReport } from './load.js';
 
 /** Random values in ±0.03 (xorshift32: fast, and the values do not matter). */

@@ -1,4 +1,4 @@
-// The PyTorch peer (/work/shared/bench/torch_lora.py), run as its README says: Debian's
+// The PyTorch peer (../shared/bench/torch_lora.py), run as its README says: Debian's
 // /usr/bin/python3 with python3-torch, the OpenMP build of OpenBLAS on LD_LIBRARY_PATH,
 // OPENBLAS_NUM_THREADS and --threads equal. Its last stdout line is one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -35,7 +35,7 @@ export interface TorchRun {
   tok_per_s_median: number;
 }
 
-/** The package root (this file is src/bench/torch.ts or dist/bench/torch.js). */
+/** The package root (this file is bench/harness/torch.ts). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** torch_lora.py: PEFT_TORCH_SCRIPT, else ../shared/bench/torch_lora.py next to the package. */

@@ -1,13 +1,9 @@
 // `npm run bench`: the speed of peft's training engine against the PyTorch peer, in one run.
-//
-//   npm run bench                      everything below; writes bench/results.json
-//   npm run bench -- --profile         only the kernel-by-kernel profile of the LoRA step (default backend)
-//   options: --backends native,wasm   --quick   --cpu-full   --no-torch   --no-parity   --no-stories
-//            --no-load   --out FILE   --python PATH   --torch-script PATH
-//            --quiet-limit CORES (default 0.15)   --no-wait
+// Run with tsx from the package root (`node --expose-gc --import tsx bench/harness/main.ts`);
+// the harness is not part of the shipped dist/. Options: USAGE below (`npm run bench -- --help`).
 //
 // For every backend that loads: LoRA training, full fine-tuning and inference on the BERT-style
-// workload of /work/shared/bench/torch_lora.py and on stories260K; parity of the bench model with
+// workload of ../shared/bench/torch_lora.py and on stories260K; parity of the bench model with
 // the reference's dump; the PyTorch reference itself when /usr/bin/python3 imports torch, and the
 // ratio per mode; the load benchmark; a profile summary. Each figure waits until other processes
 // leave the cores alone (./quiet.ts) and is taken again if they did not meanwhile.
@@ -15,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, listBackends } from '../engine/backend/index.js';
+import { initBackend, listBackends } from '../../src/engine/backend/index.js';
 import { BENCH_CONFIG, BENCH_GFLOP } from './workload.js';
 import type { BenchMode } from './trainer.js';
 import { benchBert, benchStories, loraStepper, type SuiteOptions } from './suite.js';
@@ -32,7 +28,18 @@ import {
   type BackendFigures, type BenchResults, type TorchFigures, type TorchMeasured,
 } from './report.js';
 
+const USAGE = `npm run bench [-- OPTIONS]   (bench/README.md says what is measured)
+
+  npm run bench                      everything; writes bench/results.json
+  npm run bench -- --profile         only the kernel-by-kernel profile of the LoRA step (default backend)
+  npm run bench -- --quick           fewer steps (a smoke test; the figures are rough)
+
+options: --backends native,wasm   --quick   --cpu-full   --no-torch   --no-parity   --no-stories
+         --no-load   --out FILE   --python PATH   --torch-script PATH (default ../shared/bench/torch_lora.py;
+         env PEFT_TORCH_SCRIPT)   --quiet-limit CORES (default 0.15)   --no-wait   --help`;
+
 interface Args {
+  help: boolean;
   profile: boolean;
   backends: string[] | null;
   quick: boolean;
@@ -50,7 +57,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    profile: false, backends: null, quick: false, cpuFull: false, torch: true, parity: true, stories: true, load: true,
+    help: false, profile: false, backends: null, quick: false, cpuFull: false, torch: true, parity: true, stories: true, load: true,
     out: join(PACKAGE_ROOT, 'bench', 'results.json'), quietLimit: 0.15, python: DEBIAN_PYTHON, script: defaultTorchScript(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -60,7 +67,8 @@ function parseArgs(argv: string[]): Args {
       if (v === undefined) throw new Error(`${k} needs a value`);
       return v;
     };
-    if (k === '--profile') a.profile = true;
+    if (k === '--help' || k === '-h') a.help = true;
+    else if (k === '--profile') a.profile = true;
     else if (k === '--backends') a.backends = value().split(',').filter(Boolean);
     else if (k === '--quick') a.quick = true;
     else if (k === '--cpu-full') a.cpuFull = true;
@@ -73,7 +81,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-wait') a.quietLimit = null;
     else if (k === '--python') a.python = value();
     else if (k === '--torch-script') a.script = value();
-    else throw new Error(`unknown option ${k} (see the header of src/bench/main.ts)`);
+    else throw new Error(`unknown option ${k} (npm run bench -- --help)`);
   }
   return a;
 }
@@ -132,6 +140,10 @@ class TorchRuns {
 async function main(): Promise<void> {
   tf.env().set('PROD', true);
   const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    log(USAGE);
+    return;
+  }
   if (args.profile) {
     await runProfile(args.quietLimit === null ? null : { limit: args.quietLimit, maxWaitS: 300, attempts: 1, log });
     return;
@@ -219,7 +231,7 @@ async function main(): Promise<void> {
   const out: BenchResults = {
     date: new Date().toISOString(),
     machine: { ...machine(), load_before: loadBefore, load_after: loads() },
-    workload: { ...BENCH_CONFIG, gflop_per_step: BENCH_GFLOP, reference: 'torch_lora.py (/work/shared/bench)' },
+    workload: { ...BENCH_CONFIG, gflop_per_step: BENCH_GFLOP, reference: 'torch_lora.py (../shared/bench)' },
     backend: lead, threads: results[lead]?.threads ?? 0, ...top,
     ...(torchMain ? { torch: torchMain, ratio: ratioOf(top, torchMain) } : {}),
     ...(torchAvx ? { torch_avx512: torchAvx, ratio_avx512: ratioOf(top, torchAvx) } : {}),

@@ -64,10 +64,13 @@ export interface LoadBench {
   errors: string[];
 }
 
-const CHILD = fileURLToPath(new URL('./load-child.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
+/** The bench is TypeScript run through tsx (never compiled into dist/): the child loads it too,
+ * resolved from here so that it works from any working directory. */
+const TSX = import.meta.resolve('tsx');
 
 function child<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, ['--expose-gc', CHILD, ...args], { encoding: 'utf8', maxBuffer: 2 ** 20 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', TSX, CHILD, ...args], { encoding: 'utf8', maxBuffer: 2 ** 20 });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) {
     throw new Error(`load-child ${args[0]} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
