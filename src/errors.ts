@@ -23,6 +23,24 @@ const INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE', 'YAML', 'SCHEMA', 'RECIPE', 'EXTENDS', 'FILE', 'FORMAT', 'SHAPE', 'BACKBONE', 'DATA', 'BACKEND',
 ]);
 
+/** The hint of an error that names none: what to do about each kind of problem. */
+const DEFAULT_HINTS: Record<ErrorCode, string> = {
+  USAGE: 'peft --help lists the commands and options',
+  YAML: 'check the YAML syntax at this place',
+  SCHEMA: 'peft validate lists every problem; docs/recipes.md documents the keys',
+  RECIPE: 'docs/recipes.md documents what each key may be',
+  EXTENDS: 'paths in extends are relative to the file that names them',
+  FILE: 'check the path and its permissions',
+  FORMAT: 'the file is damaged or not in the expected format: re-create or re-download it',
+  SHAPE: 'the tensors do not match the model: is this file for this backbone?',
+  BACKBONE: 'backbone.path must be a Hugging Face model directory of a supported family',
+  DATA: 'fix the row, or set data.on_error: skip to skip bad rows',
+  BACKEND: 'peft train --backend cpu always works',
+  DIVERGED: 'lower optimizer.lr or set training.max_grad_norm',
+  INTERRUPTED: 'peft train --resume RUN_DIR continues the run',
+  RUN: 'run again with --debug for details',
+};
+
 export interface PeftErrorOptions {
   /** Where: `file:line:col`, a tensor name, `file:row`, a JSON path. */
   where?: string;
@@ -49,15 +67,19 @@ export class PeftError extends Error {
     return INPUT_CODES.has(this.code) ? 2 : 1;
   }
 
+  /** The hint, or the default one of the error's kind: every error printed has a hint. */
+  get hintText(): string {
+    return this.hint ?? DEFAULT_HINTS[this.code];
+  }
+
   /** `where  message (hint: …)` on one line. */
   toLine(): string {
-    const parts = [this.where ? `${this.where}  ${this.message}` : this.message];
-    if (this.hint) parts.push(`(hint: ${this.hint})`);
+    const parts = [this.where ? `${this.where}  ${this.message}` : this.message, `(hint: ${this.hintText})`];
     return parts.join(' ').replace(/\s*\n\s*/g, ' ');
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, where: this.where, hint: this.hint };
+    return { code: this.code, message: this.message, where: this.where, hint: this.hintText };
   }
 }
 

@@ -2,6 +2,7 @@
 // exact parameter count, and for a recipe the modules per position and layer with their
 // trainable parameters (during training) and stored parameters (in the adapter file).
 // No weights are read and no tensors are allocated: parameters only have shapes here.
+import { join } from 'node:path';
 import type { Plan } from '../plan/index.js';
 import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir, type TaskModel } from './backbones/index.js';
 import { injectMethod } from './methods/inject.js';
@@ -64,8 +65,8 @@ export function inspectBackbone(dir: string, task?: Plan['task']['type']): Backb
 
 /** The task a bare backbone directory is inspected as: the first its family supports. */
 function defaultTask(dir: string): Plan['task']['type'] {
-  const cfg = readModelConfig(resolveModelDir(dir));
-  return familyFor(cfg).info.tasks[0];
+  const resolved = resolveModelDir(dir);
+  return familyFor(readModelConfig(resolved), join(resolved, 'config.json')).info.tasks[0];
 }
 
 export function inspectPlan(plan: Plan): InspectReport {

@@ -10,9 +10,11 @@ import {
   FUNCTIONS, FUNCTION_KINDS, functionSpec, type Composition, type FunctionSpec, type Heads, type InitKind, type Insertion, type OptionUse,
 } from './functions/index.js';
 import { suggest } from './suggest.js';
+import { sizeProblems } from './size-checks.js';
+import type { ModelSizes } from './model-config.js';
 import { PeftError } from '../errors.js';
 
-export type Report = (path: DocPath, message: string, hint?: string) => void;
+export type Report = (path: DocPath, message: string, hint: string) => void;
 
 /** The dimensions every module has; the rest of a module's keys are its function's options. */
 export const DIMENSION_KEYS = ['position', 'function', 'insertion', 'composition', 'scale', 'heads', 'layers', 'init', 'dropout'] as const;
@@ -44,7 +46,7 @@ export function parseLayers(v: unknown, path: DocPath, report: Report): LayerSel
       return { from: o.from as number, to: o.to as number };
     }
   }
-  report(path, `must be all, a list of layer indices, {from, to}, {top: k} or {bottom: k} (got ${JSON.stringify(v)})`);
+  report(path, `must be all, a list of layer indices, {from, to}, {top: k} or {bottom: k} (got ${JSON.stringify(v)})`, 'e.g. layers: [0, 1], layers: {from: 0, to: 3} or layers: {top: 2}');
   return 'all';
 }
 
@@ -52,10 +54,10 @@ function checkLayersInRange(sel: LayerSelector, depth: number | null, path: DocP
   if (depth === null) return;
   const bad = Array.isArray(sel) ? sel.filter((i) => i >= depth || i < -depth)
     : typeof sel === 'object' && 'to' in sel ? [sel.to].filter((i) => i >= depth) : [];
-  if (bad.length) report(path, `layer ${bad.join(', ')} does not exist (the backbone has ${depth} layers: 0–${depth - 1})`);
+  if (bad.length) report(path, `layer ${bad.join(', ')} does not exist (the backbone has ${depth} layers: 0–${depth - 1})`, `use indices 0–${depth - 1} (negative ones count from the top)`);
   if (typeof sel === 'object' && !Array.isArray(sel) && ('top' in sel || 'bottom' in sel)) {
     const k = 'top' in sel ? sel.top : sel.bottom;
-    if (k < 1 || k > depth) report(path, `must be between 1 and ${depth} (got ${k})`);
+    if (k < 1 || k > depth) report(path, `must be between 1 and ${depth} (got ${k})`, `the backbone has ${depth} layers`);
   }
 }
 
@@ -65,6 +67,10 @@ export interface MethodContext {
   task: TaskType;
   /** training.dropout: the dropout of modules that set none. */
   dropout?: number;
+  /** The backbone's sizes (config.json), when known: module sizes are checked against them. */
+  sizes?: ModelSizes | null;
+  /** data.max_length (for virtual tokens that take positions). */
+  maxLength?: number;
 }
 
 /** The options of a function, decided: the spec's value, else the table's default (in the table's order). */
@@ -122,28 +128,33 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
     // on fused-q/k/v families (GPT-2) query/key/value are slices of one projection, not weights
     const sliced = ctx.family?.fusedQkv && /(^|_)attn\.(query|key|value)$/.test(parsed.role);
     const misfit = functionMisfit({ function: kind, heads, options } as ModulePlan, parsed.role, sliced ? 'activation' : undefined);
-    if (misfit) report(where, `${kind} cannot go at ${p}: ${misfit}`);
+    if (misfit) report(where, `${kind} cannot go at ${p}: ${misfit}`, `choose another position for ${kind} (peft methods ${kind === 'lowrank' ? 'lora' : kind} shows where it goes)`);
     if (ctx.family) {
       const absent = positionAbsence(ctx.family, parsed.stack, parsed.role);
-      if (absent) report(where, `position ${p} does not exist here: ${absent}`);
+      if (absent) report(where, `position ${p} does not exist here: ${absent}`, 'docs/recipes.md lists the positions; peft inspect shows the backbone\'s');
     }
-    if (heads === 'multi' && !parsed.role.endsWith('.heads')) report([...base, 'heads'], `heads: multi only applies at attn.heads (not ${p})`);
+    if (heads === 'multi' && !parsed.role.endsWith('.heads')) report([...base, 'heads'], `heads: multi only applies at attn.heads (not ${p})`, 'remove heads: multi, or put the module at attn.heads');
   });
   const insertion = (spec.insertion as Insertion | undefined) ?? fn.defaults.insertion;
   const composition = (spec.composition as Composition | undefined) ?? fn.defaults.composition;
-  if (fn.insertion && insertion !== fn.insertion.only) report([...base, 'insertion'], fn.insertion.why);
+  if (fn.insertion && insertion !== fn.insertion.only) report([...base, 'insertion'], fn.insertion.why, `remove insertion (${kind} is always ${fn.insertion.only})`);
   if (fn.ownComposition && spec.composition !== undefined && composition !== fn.defaults.composition) {
-    report([...base, 'composition'], `${kind} composes in its own way (${fn.ownComposition}); remove composition`);
+    report([...base, 'composition'], `${kind} composes in its own way (${fn.ownComposition})`, 'remove composition from this module');
   }
   if (spec.scale !== undefined && composition !== 'scaled') {
-    report([...base, 'scale'], `scale only applies to composition: scaled (this module's composition is ${composition})`);
+    report([...base, 'scale'], `scale only applies to composition: scaled (this module's composition is ${composition})`, 'remove scale, or set composition: scaled');
   }
   const scale: number | 'learned' = composition !== 'scaled' ? 1 : spec.scale ?? fn.scale(options as never);
   const layersPath: DocPath = [...base, 'layers'];
   const layers = parseLayers(spec.layers, layersPath, report);
   checkLayersInRange(layers, ctx.depth, layersPath, report);
   const shape = { insertion, composition, scale, positions, postLn: ctx.family?.postLn ?? null, familyName: ctx.family?.name ?? null };
-  for (const problem of fn.check?.(options as never, shape) ?? []) report([...base, problem.key], problem.message, problem.hint);
+  for (const problem of fn.check?.(options as never, shape) ?? []) report([...base, problem.key], problem.message, problem.hint ?? `peft methods ${kind} shows what ${kind} takes`);
+  if (ctx.sizes) {
+    for (const problem of sizeProblems({ function: kind, options, positions } as ModulePlan, ctx.sizes, ctx.maxLength ?? 0)) {
+      report(spec[problem.key] !== undefined ? [...base, problem.key] : base, problem.message, problem.hint);
+    }
+  }
   return { name, preset: presetName, positions, function: kind, insertion, composition, scale, heads, layers, options } as ModulePlan;
 }
 
@@ -162,7 +173,7 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
       const [[name, entry]] = [...specs];
       specs.set(name, { ...entry, spec: { ...entry.spec, ...top } });
     } else if (specs.size > 1) {
-      report(['method'], `preset ${presetName} has several modules (${[...specs.keys()].join(', ')}): set their dimensions under method.modules.<name>`);
+      report(['method'], `preset ${presetName} has several modules (${[...specs.keys()].join(', ')})`, `set their dimensions under method.modules.<name>, e.g. method: {preset: ${presetName}, modules: {${[...specs.keys()][0]}: {…}}}`);
     } else if (top.function) {
       specs.set(String(top.function), { spec: top, path: ['method'] });
     } else if (!m.modules) {
@@ -179,7 +190,7 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
       if (typeof v.preset === 'string') {
         const p = findPreset(v.preset);
         const mods = p ? Object.values(p.modules) : [];
-        if (p && mods.length !== 1) report([...path, 'preset'], `preset ${v.preset} is not a single module and cannot be used inside modules`);
+        if (p && mods.length !== 1) report([...path, 'preset'], `preset ${v.preset} is not a single module and cannot be used inside modules`, 'use a single-module preset here, or name this preset at method.preset');
         else if (mods.length === 1) {
           spec = { ...mods[0] };
           subPreset = v.preset;

@@ -71,8 +71,9 @@ function unknownKey(ctx: IssueContext, parent: DocPath, key: string): RecipeIssu
   const path = [...parent, key];
   const allowed = Object.keys(schemaAt(parent, ctx.schema)?.properties ?? {});
   const guess = suggest(key, allowed);
-  let hint: string | undefined;
-  if (!guess) {
+  let hint: string;
+  if (guess) hint = `rename it to "${guess}"`;
+  else {
     const homes = keyHomes(ctx.schema).get(key);
     if (homes) hint = `"${key}" is a key of ${orList(homes)}`;
     else if (allowed.length <= MAX_LISTED_KEYS) hint = `allowed here: ${allowed.join(', ')}`;
@@ -82,19 +83,24 @@ function unknownKey(ctx: IssueContext, parent: DocPath, key: string): RecipeIssu
     where: ctx.locateKey(path),
     path: dottedPath(path),
     message: `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
-    ...(hint ? { hint } : {}),
+    hint,
   };
 }
 
 function keyIssue(ctx: IssueContext, e: ErrorObject, parent: DocPath): RecipeIssue | null {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'required':
+    case 'required': {
+      const missing = String(p.missingProperty);
+      const node = schemaAt([...parent, missing], ctx.schema);
+      const what = node?.description ? ` (${node.description.replace(/\.$/, '')})` : '';
       return {
         where: ctx.locateKey(parent),
         path: dottedPath(parent),
-        message: `missing required key "${String(p.missingProperty)}"`,
+        message: `missing required key "${missing}"`,
+        hint: `add ${missing}:${parent.length ? ` under ${dottedPath(parent)}` : ''}${what}; docs/recipes.md shows an example`,
       };
+    }
     case 'additionalProperties':
       return unknownKey(ctx, parent, String(p.additionalProperty));
     case 'propertyNames': {
@@ -104,6 +110,7 @@ function keyIssue(ctx: IssueContext, e: ErrorObject, parent: DocPath): RecipeIss
         where: ctx.locateKey([...parent, key]),
         path: dottedPath([...parent, key]),
         message: `invalid key "${key}" (must be ${names ? describe(names) : 'a valid name'})`,
+        hint: 'rename the key',
       };
     }
     case 'dependencies':
@@ -111,6 +118,7 @@ function keyIssue(ctx: IssueContext, e: ErrorObject, parent: DocPath): RecipeIss
         where: ctx.locateKey(parent),
         path: dottedPath(parent),
         message: `missing key "${String(p.missingProperty)}" (needed with "${String(p.property)}")`,
+        hint: `add ${String(p.missingProperty)} next to ${String(p.property)}, or remove ${String(p.property)}`,
       };
   }
   return null;
@@ -131,7 +139,7 @@ function valueIssue(ctx: IssueContext, group: ErrorObject[], path: DocPath): Rec
   const keywords = new Set(group.map((e) => e.keyword));
   if (keywords.size === 1 && keywords.has('uniqueItems') && Array.isArray(data)) {
     const i = Number((group[0]!.params as { i: number }).i);
-    return { ...base, message: `lists ${show(data[i])} more than once` };
+    return { ...base, message: `lists ${show(data[i])} more than once`, hint: 'remove the repeated item' };
   }
   const words = keywords.has('enum')
     ? (s.enum ?? []).map(String)
@@ -140,11 +148,12 @@ function valueIssue(ctx: IssueContext, group: ErrorObject[], path: DocPath): Rec
       : [];
   const guess = typeof data === 'string' && !keywords.has('type') ? suggest(data, words) : undefined;
   const expected = describe(s, (n) => deref(ctx.schema, n));
-  const hint = mappingHint(s, path, data);
+  const described = typeof s.description === 'string' ? `${base.path || 'this key'}: ${s.description}` : 'peft schema shows what each key takes';
+  const hint = mappingHint(s, path, data) ?? (guess ? `write ${guess}` : described);
   return {
     ...base,
     message: `must be ${expected} (got ${show(data)}${guess ? `; did you mean "${guess}"?` : ''})`,
-    ...(hint ? { hint } : {}),
+    hint,
   };
 }
 

@@ -1,12 +1,12 @@
 // Recipe → Plan: presets expanded into design dimensions, defaults decided, paths made absolute,
 // the backbone's config.json read (never its weights), impossible combinations reported with
 // their place. No tensors here: `peft validate` runs this.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import type { DataPlan, DataSplitPlan, EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TaskPlan, TaskType, TrainingPlan } from '../plan/index.js';
 import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
-import { catalogEntry, CATALOG, compileMethod, findModelDir, type FamilyInfo, type Report } from '../plan/index.js';
+import { catalogEntry, CATALOG, compileMethod, findModelDir, readModelSizes, type FamilyInfo, type ModelSizes, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
+import { budgetProblems, dataPathProblem, nameFromFile, readConfig } from './plan-checks.js';
 
 export interface PlanResult {
   plan: Plan | null;
@@ -59,23 +59,31 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   const bb = obj(doc.backbone);
   let family: FamilyInfo | null = null;
   let depth: number | null = null;
+  let sizes: ModelSizes | null = null;
   let backbonePath = '';
   if (typeof bb.path === 'string') {
     backbonePath = fileDir(['backbone', 'path'], bb.path);
     const found = findModelDir(backbonePath);
     if ('error' in found) report(['backbone', 'path'], found.error, found.hint);
     else {
-      try {
-        const cfg = JSON.parse(readFileSync(join(found.dir, 'config.json'), 'utf8')) as Obj;
+      const read = readConfig(join(found.dir, 'config.json'));
+      if ('error' in read) report(['backbone', 'path'], read.error, read.hint);
+      else {
+        const cfg = read.config;
         const mt = String(cfg.model_type ?? '');
         family = catalogEntry(mt);
         if (!family) {
           report(['backbone', 'path'], `unsupported backbone family (model_type "${mt}")`,
             `supported: ${CATALOG.flatMap((f) => f.modelTypes).join(', ')}`);
         }
-        depth = DEPTH_KEYS.map((k) => cfg[k]).find((v): v is number => typeof v === 'number') ?? null;
-      } catch (e) {
-        report(['backbone', 'path'], `config.json is not valid JSON (${(e as Error).message})`);
+        const checked = readModelSizes(cfg, family);
+        // one damaged config is one error: its first bad size
+        const bad = checked.problems[0];
+        if (bad) report(['backbone', 'path'], `${bad.message} (${join(found.dir, 'config.json')})`, bad.hint);
+        else {
+          sizes = checked.sizes;
+          depth = DEPTH_KEYS.map((k) => cfg[k]).find((v): v is number => typeof v === 'number') ?? null;
+        }
       }
     }
   }
@@ -88,7 +96,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   const labels = Array.isArray(t.labels) ? t.labels.map(String) : null;
   const numLabels = numOrNull(t.num_labels) ?? (labels ? labels.length : taskType === 'seq-cls' || taskType === 'image-cls' || taskType === 'token-cls' ? 2 : null);
   if (labels && typeof t.num_labels === 'number' && t.num_labels !== labels.length) {
-    report(['task', 'num_labels'], `num_labels is ${t.num_labels} but labels lists ${labels.length} names`);
+    report(['task', 'num_labels'], `num_labels is ${t.num_labels} but labels lists ${labels.length} names`, 'remove num_labels (labels sets it) or make them agree');
   }
   const task: TaskPlan = {
     type: taskType, numLabels, labels,
@@ -97,7 +105,10 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   };
 
   const trainingDoc = obj(doc.training);
-  const method = compileMethod(doc.method, { family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined }, report);
+  const maxLength = num(obj(doc.data).max_length, 128);
+  const method = compileMethod(doc.method, {
+    family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined, sizes, maxLength,
+  }, report);
 
   // data
   const d = obj(doc.data);
@@ -108,14 +119,16 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     const pathKey: DocPath = typeof v === 'string' ? ['data', key] : ['data', key, 'path'];
     const sp = obj(o.split);
     if (typeof o.path !== 'string' && !o.split) {
-      report(['data', key], 'needs a path (or split: {of: train, fraction: …})');
+      report(['data', key], 'needs a path (or split: {of: train, fraction: …})', `data: {${key}: path/to/file.jsonl} or {${key}: {split: {of: train, fraction: 0.1}}}`);
       return null;
     }
     const path = typeof o.path === 'string' ? fileDir(pathKey, o.path) : '';
-    if (path && !existsSync(path)) report(pathKey, `data file not found: ${path}`, 'paths are relative to the recipe file');
+    const format = (o.format as DataSplitPlan['format']) ?? (d.format as DataSplitPlan['format']) ?? formatOf(path);
+    const problem = path ? dataPathProblem(path, format) : null;
+    if (problem) report(pathKey, problem.message, problem.hint);
     const out: DataSplitPlan = {
       path,
-      format: (o.format as DataSplitPlan['format']) ?? (d.format as DataSplitPlan['format']) ?? formatOf(path),
+      format,
       limit: numOrNull(o.limit),
       split: o.split ? { of: String(sp.of ?? 'train'), fraction: num(sp.fraction, 0.1), part: (sp.part as 'head' | 'tail') ?? 'tail' } : null,
     };
@@ -179,7 +192,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     minLr: num(s.min_lr, 0),
   };
   if (schedule.warmupSteps !== null && schedule.warmupRatio !== null) {
-    report(['schedule', 'warmup_ratio'], 'give warmup_steps or warmup_ratio, not both');
+    report(['schedule', 'warmup_ratio'], 'give warmup_steps or warmup_ratio, not both', 'remove one of them');
   }
 
   const e = obj(doc.eval);
@@ -216,8 +229,20 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     noRepeatNgramSize: num(g.no_repeat_ngram_size, 0),
   } : null;
 
+  for (const [path, message, hint] of budgetProblems({
+    maxLength: data.maxLength, batchSize: training.batchSize, evalBatchSize: evalPlan.batchSize,
+    maxNewTokens: generate?.maxNewTokens ?? null, taskType,
+  }, sizes)) report(path, message, hint);
+
   const out = obj(doc.output);
-  const name = typeof doc.name === 'string' ? doc.name : basename(r.file).replace(/\.ya?ml$/i, '');
+  let name = typeof doc.name === 'string' ? doc.name : '';
+  if (typeof doc.name !== 'string') {
+    const derived = nameFromFile(r.file);
+    if ('error' in derived) report([], derived.error, derived.hint);
+    else name = derived.name;
+  }
+  // output.dir, like every path of a recipe, is relative to the file that names it; the default runs/ to the working directory
+  const outputDir = typeof out.dir === 'string' ? fileDir(['output', 'dir'], out.dir) : resolve('runs');
   const plan: Plan = {
     name,
     recipePath: r.file,
@@ -232,7 +257,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     schedule,
     eval: evalPlan,
     generate,
-    output: { dir: resolve(typeof out.dir === 'string' ? out.dir : 'runs') },
+    output: { dir: outputDir },
   };
   return { plan: issues.length ? null : plan, issues };
 }

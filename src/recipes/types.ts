@@ -32,5 +32,6 @@ export interface RecipeIssue {
   path: string;
   /** What was expected, and what was found: `must be integer ≥ 1 (got "eight")`. */
   message: string;
-  hint?: string;
+  /** What to do about it (every issue has one). */
+  hint: string;
 }

@@ -63,7 +63,7 @@ export function checkRecipe(r: ResolvedRecipe): RecipeIssue[] {
 
 /** A PeftError of a file as an issue. */
 export function issueFromError(e: PeftError, file: string): RecipeIssue {
-  return { where: e.where ?? displayPath(file), path: '', message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  return { where: e.where ?? displayPath(file), path: '', message: e.message, hint: e.hintText };
 }
 
 export interface FileValidation {

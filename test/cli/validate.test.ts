@@ -53,7 +53,7 @@ test('text: one line per issue with place, path, message and hint; a summary; ex
   const r = peft(['validate', 'good/minimal.yaml', 'broken/typo-key.yaml', 'broken/misplaced-key.yaml']);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stdout, [
-    'broken/typo-key.yaml:4:3  method.rnak  unknown key "rnak" (did you mean "rank"?)',
+    'broken/typo-key.yaml:4:3  method.rnak  unknown key "rnak" (did you mean "rank"?) (hint: rename it to "rank")',
     'broken/misplaced-key.yaml:5:3  training.lr  unknown key "lr" (hint: "lr" is a key of optimizer)',
     '3 files checked, 2 invalid, 2 errors',
     '',
@@ -83,10 +83,10 @@ test('--format github prints workflow annotations', () => {
   const r = peft(['validate', '--format', 'github', 'broken/wrong-type.yaml', 'broken/duplicate-key.yaml', 'good/minimal.yaml', '--set', 'seed=-1']);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, [
-    '::error file=broken/wrong-type.yaml,line=4,col=9::method.rank must be integer ≥ 1 and ≤ 65536 (got "eight")',
-    '::error file=broken/wrong-type.yaml::seed must be integer ≥ 0 (got -1) (from --set seed=-1)',
+    '::error file=broken/wrong-type.yaml,line=4,col=9::method.rank must be integer ≥ 1 and ≤ 65536 (got "eight") (hint: method.rank: Rank r of lowrank / hadamard / svd modules.)',
+    '::error file=broken/wrong-type.yaml::seed must be integer ≥ 0 and ≤ 4294967295 (got -1) (from --set seed=-1) (hint: seed: Seed of every random thing (init, data order, dropout).)',
     '::error file=broken/duplicate-key.yaml,line=6,col=3::duplicate key "rank" (first at line 4) (hint: a key may appear once per mapping: delete one)',
-    '::error file=good/minimal.yaml::seed must be integer ≥ 0 (got -1) (from --set seed=-1)',
+    '::error file=good/minimal.yaml::seed must be integer ≥ 0 and ≤ 4294967295 (got -1) (from --set seed=-1) (hint: seed: Seed of every random thing (init, data order, dropout).)',
     '3 files checked, 3 invalid, 4 errors',
     '',
   ].join('\n'));
@@ -104,7 +104,7 @@ test('--json (and --format json) prints one JSON document on stdout', () => {
         {
           file: 'broken/wrong-type.yaml',
           valid: false,
-          issues: [{ where: 'broken/wrong-type.yaml:4:9', path: 'method.rank', message: 'must be integer ≥ 1 and ≤ 65536 (got "eight")' }],
+          issues: [{ where: 'broken/wrong-type.yaml:4:9', path: 'method.rank', message: 'must be integer ≥ 1 and ≤ 65536 (got "eight")', hint: 'method.rank: Rank r of lowrank / hadamard / svd modules.' }],
         },
       ],
     });

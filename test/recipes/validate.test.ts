@@ -39,7 +39,7 @@ test('expected and found are both said: bounds, lists, null, nested paths', () =
     'method.rank: must be integer ≥ 1 and ≤ 65536 (got 1.5)',
     'method.reparam.hidden: must be integer ≥ 1 and ≤ 65536 (got 0)',
     'method.modules: must be non-empty mapping (got {})',
-    'training.batch_size: must be integer ≥ 1 (got 0)',
+    'training.batch_size: must be integer ≥ 1 and ≤ 65536 (got 0)',
     'training.max_grad_norm: must be number > 0 or null (got "none")',
     'training.eval_every: must be a number of steps ≥ 1, "epoch" or null (got 0)',
     'optimizer.betas: must be list of 2 numbers ≥ 0 and < 1 (got [0.9])',
@@ -51,7 +51,7 @@ test('expected and found are both said: bounds, lists, null, nested paths', () =
 test('unknown keys: a did-you-mean, or where the key belongs, or the allowed keys', () => {
   const issues = checkRecipe(inMemory({ ...BASE, backbone: { path: 'm', dtpye: 'float32', zzz: 1 }, task: { lr: 1 } }));
   assert.deepEqual(issues.map((i) => [i.path, i.message, i.hint]), [
-    ['backbone.dtpye', 'unknown key "dtpye" (did you mean "dtype"?)', undefined],
+    ['backbone.dtpye', 'unknown key "dtpye" (did you mean "dtype"?)', 'rename it to "dtype"'],
     ['backbone.zzz', 'unknown key "zzz"', 'allowed here: path, dtype'],
     ['task.lr', 'unknown key "lr"', '"lr" is a key of optimizer'],
   ]);

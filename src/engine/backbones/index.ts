@@ -1,13 +1,13 @@
 // Backbones: find a Hugging Face model directory (plain or hub-cache layout), build its family's
 // task model, and load its weights by name.
-import { readFileSync } from 'node:fs';
-import { findModelDir } from '../../plan/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { findModelDir, readModelSizes } from '../../plan/index.js';
 import { join, resolve } from 'node:path';
 import { PeftError } from '../../errors.js';
 import { familyFor } from './registry.js';
 import { loadWeights, type LoadReport } from './weights.js';
 import { openSafetensorsModel } from '../io/safetensors-index.js';
-import type { TaskModel, TaskOptions } from './types.js';
+import type { Family, TaskModel, TaskOptions } from './types.js';
 
 export * from './types.js';
 export { familyFor, FAMILIES, supportedModelTypes } from './registry.js';
@@ -23,25 +23,42 @@ export function resolveModelDir(path: string): string {
   return found.dir;
 }
 
+/** A config.json is a few kilobytes; anything past this is not one. */
+const MAX_CONFIG_BYTES = 16 << 20;
+
 export function readModelConfig(dir: string): Record<string, unknown> {
   const file = join(dir, 'config.json');
   let raw: unknown;
   try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new PeftError('FILE', 'config.json is not a regular file', { where: file, hint: 'a model directory holds config.json as a plain JSON file' });
+    if (st.size > MAX_CONFIG_BYTES) throw new PeftError('FORMAT', `config.json is ${st.size} bytes: too large to be one`, { where: file, hint: 'is this the model\'s config.json?' });
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new PeftError('FORMAT', `config.json is not valid JSON (${(e as Error).message})`, { where: file });
+    if (e instanceof PeftError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new PeftError('FILE', `cannot read config.json (${code === 'EACCES' ? 'permission denied' : code})`, { where: file, hint: 'check that the model directory is readable' });
+    throw new PeftError('FORMAT', `config.json is not valid JSON (${(e as Error).message})`, { where: file, hint: 'fix it or download it again' });
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new PeftError('FORMAT', 'config.json must hold a JSON object', { where: file });
+    throw new PeftError('FORMAT', 'config.json must hold a JSON object', { where: file, hint: 'a Hugging Face config.json is one JSON object {"model_type": …}' });
   }
   return raw as Record<string, unknown>;
+}
+
+/** Throws the first size of config.json that is not a sane positive integer (before anything is built from it). */
+export function checkModelConfig(config: Record<string, unknown>, family: Family, file: string): void {
+  const bad = readModelSizes(config, family.info).problems[0];
+  if (bad) throw new PeftError('BACKBONE', bad.message.replace(/^config\.json: /, ''), { where: file, hint: bad.hint });
 }
 
 /** Builds the task model from config.json alone (shapes only: nothing is read or allocated). */
 export function buildBackbone(path: string, opts: TaskOptions): { dir: string; model: TaskModel } {
   const dir = resolveModelDir(path);
   const config = readModelConfig(dir);
-  const family = familyFor(config, join(dir, 'config.json'));
+  const file = join(dir, 'config.json');
+  const family = familyFor(config, file);
+  checkModelConfig(config, family, file);
   return { dir, model: family.build(config, opts) };
 }
 

@@ -33,7 +33,7 @@ export interface ReadOptions {
 export async function countSourceRows(plan: Pick<DataSplitPlan, 'path' | 'format'>, source: SourceOptions = {}): Promise<number> {
   let n = 0;
   if (plan.format === 'jsonl') {
-    for await (const batch of readLineBatches(plan.path, source)) for (const { text } of batch) if (text.trim() !== '') n++;
+    for await (const batch of readLineBatches(plan.path, source)) for (const { text, problem } of batch) if (problem || text.trim() !== '') n++;
     return n;
   }
   for await (const batch of openSourceBatches(plan, source)) n += batch.length;

@@ -17,7 +17,8 @@ export type BadRowReason =
   | 'missing' // a mapped column is absent (or null)
   | 'type' // a column has the wrong type (text not a string, features not numbers…)
   | 'label' // a label outside the declared set, or not a number for regression
-  | 'length'; // token-classification: tokens and labels of different lengths
+  | 'length' // token-classification: tokens and labels of different lengths
+  | 'encoding'; // a line that is not valid UTF-8
 
 export interface RowProblem {
   reason: BadRowReason;

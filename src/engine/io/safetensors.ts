@@ -3,7 +3,7 @@
 // "__metadata__": {str: str}}`, then the byte buffer (offsets are relative to its start).
 // The reader parses and validates the header only; each tensor's bytes are read from disk when
 // asked for. A hostile header is a PeftError('FORMAT'), never a large allocation.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { PeftError } from '../../errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -75,11 +75,18 @@ export class SafetensorsFile implements TensorSource {
   static open(path: string): SafetensorsFile {
     let fd: number;
     try {
+      // stat first: opening a FIFO would block, and a directory opens but cannot be read
+      const st = statSync(path);
+      if (!st.isFile()) {
+        const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file';
+        throw new PeftError('FILE', `is ${kind}, not a safetensors file`, { where: path, hint: 'the weights must be a regular .safetensors file: replace it with the real file' });
+      }
       fd = openSync(path, 'r');
     } catch (e) {
+      if (e instanceof PeftError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-      throw new PeftError('FILE', `cannot open safetensors file: ${why}`, { where: path, hint: 'check the path', cause: e });
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
+      throw new PeftError('FILE', `cannot open safetensors file: ${why}`, { where: path, hint: code === 'EACCES' || code === 'EPERM' ? 'check the file permissions' : 'check the path', cause: e });
     }
     try {
       const fileSize = fstatSync(fd).size;

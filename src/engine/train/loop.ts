@@ -229,6 +229,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       stoppedEarly = true;
       break;
     }
+    // Yield to the event loop once a step (a macrotask), so a SIGINT handler runs mid-training.
+    await yieldToEventLoop();
     if (cb.shouldStop?.()) {
       checkpoint();
       throw new PeftError('INTERRUPTED', `interrupted at step ${step}/${totalSteps}; checkpoint saved`, {
@@ -243,6 +245,11 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   }
   opt.dispose();
   return { steps: step, finalLoss: lastLoss, best, elapsedSec: elapsedMs() / 1000, tokensSeen, stoppedEarly, lastCheckpoint };
+}
+
+/** Resolves after pending I/O and signal callbacks have run (setImmediate: the check phase, after poll). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function divergence(step: number, value: number, lastCheckpoint: string | null, what = 'loss'): PeftError {

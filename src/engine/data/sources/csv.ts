@@ -146,7 +146,12 @@ export async function* readDelimited(path: string, kind: 'csv' | 'tsv', options:
 
   for await (const batch of readLineBatches(path, { chunkBytes: options.chunkBytes })) {
     const items: SourceItem[] = [];
-    for (const { text, line } of batch) {
+    for (const { text, line, problem } of batch) {
+      if (problem) {
+        if (names === null) throw new PeftError('FORMAT', `header ${problem.message}`, { where: lineWhere(path, line), hint: problem.hint ?? 'save the file as UTF-8' });
+        items.push({ row: null, where: lineWhere(path, line), index: index++, problem });
+        continue;
+      }
       const rec = parser.push(text, line);
       const item = rec === null ? null : toItem(rec);
       if (item !== null) items.push(item);

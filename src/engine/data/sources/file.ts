@@ -32,6 +32,14 @@ export function checkFile(path: string, what = 'data file'): number {
         hint: 'name the file itself (e.g. train.jsonl), not its folder',
       });
     }
+    if (!st.isFile()) {
+      // a FIFO would block forever and /dev/zero never ends: data is read from regular files only
+      const kind = st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      throw new PeftError('FILE', `is ${kind}, not a regular ${what}`, {
+        where: displayPath(path),
+        hint: 'data must be a regular file (text, jsonl, csv, tsv, parquet or idx, optionally gzipped IDX): copy the stream to a file first',
+      });
+    }
     size = st.size;
   } catch (e) {
     if (e instanceof PeftError) throw e;

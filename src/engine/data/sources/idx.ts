@@ -48,32 +48,84 @@ async function* bytesOf(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** Reads exactly `n` bytes at a time from a chunk stream. */
+/**
+ * Reads exactly `n` bytes at a time from a chunk stream. Chunks are kept in a list and joined
+ * once per take (never concatenated onto a growing buffer: that is quadratic in `n`).
+ */
 class ByteReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
   private done = false;
   constructor(private readonly it: AsyncIterator<Buffer>) {}
   async take(n: number): Promise<Buffer | null> {
-    while (this.buf.length < n && !this.done) {
+    while (this.length < n && !this.done) {
       const r = await this.it.next();
       if (r.done) this.done = true;
-      else this.buf = this.buf.length === 0 ? r.value : Buffer.concat([this.buf, r.value]);
+      else if (r.value.length > 0) {
+        this.chunks.push(r.value);
+        this.length += r.value.length;
+      }
     }
-    if (this.buf.length < n) return null;
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
+    if (this.length < n) return null;
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.length = rest.length;
     return out;
   }
   /** Up to `n` bytes: fewer only at the end of the stream. */
   async takeUpTo(n: number): Promise<Buffer> {
     const all = await this.take(n);
     if (all !== null) return all;
-    const rest = this.buf;
-    this.buf = Buffer.alloc(0);
+    const rest = Buffer.concat(this.chunks, this.length);
+    this.chunks = [];
+    this.length = 0;
     return rest;
   }
   async close(): Promise<void> {
     await this.it.return?.(undefined);
+  }
+}
+
+/** Largest image accepted (pixels): 16 million, e.g. 4096 × 4096. */
+const MAX_IMAGE_PIXELS = 1 << 24;
+/** Most dimensions an IDX header may declare. */
+const MAX_DIMS = 8;
+/** deflate cannot expand data by more than ~1032:1; a gzipped file holds at most this many bytes per byte. */
+const GZIP_MAX_RATIO = 1032;
+/** Bytes of images read at a time. */
+const BATCH_BYTES = 64 << 20;
+
+/** Refuses a header whose data cannot be in the file (checked before anything is read or allocated). */
+function checkDeclaredSize(path: string, dims: number[], headerBytes: number): void {
+  const size = dims.slice(1).reduce((a, b) => a * b, 1);
+  if (dims.length > 1 && size > MAX_IMAGE_PIXELS) {
+    throw new PeftError('FORMAT', `IDX header declares images of ${dims.slice(1).join(' × ')} = ${size} pixels (at most ${MAX_IMAGE_PIXELS})`, {
+      where: displayPath(path), hint: 'the header is damaged, or this is not an image file: check it (e.g. xxd | head)',
+    });
+  }
+  const declared = (dims[0] ?? 0) * size;
+  let fileSize = 0;
+  let gz = false;
+  try {
+    fileSize = statSync(path).size;
+    const head = Buffer.alloc(2);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 2, 0);
+    } finally {
+      closeSync(fd);
+    }
+    gz = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } catch (e) {
+    throw ioError(e, path, 'IDX file');
+  }
+  const room = gz ? fileSize * GZIP_MAX_RATIO : fileSize - headerBytes;
+  if (declared > room) {
+    throw new PeftError('FORMAT', `IDX header declares ${dims.join(' × ')} = ${declared} bytes of data; the file ${gz ? `(${fileSize} bytes gzipped) cannot hold that many` : `holds ${Math.max(0, room)}`}`, {
+      where: displayPath(path), hint: 'the file is truncated or its header is damaged; download it again',
+    });
   }
 }
 
@@ -91,13 +143,17 @@ async function readHeader(path: string, reader: ByteReader): Promise<IdxHeader> 
     });
   }
   if (magic[2] !== UBYTE) {
-    throw new PeftError('FORMAT', `IDX data type ${TYPE_NAMES[magic[2] as number]} is not supported (only unsigned byte)`, { where: displayPath(path) });
+    throw new PeftError('FORMAT', `IDX data type ${TYPE_NAMES[magic[2] as number]} is not supported (only unsigned byte)`, { where: displayPath(path), hint: 'convert the images to unsigned bytes (0–255)' });
   }
   const nd = magic[3] as number;
+  if (nd > MAX_DIMS) {
+    throw new PeftError('FORMAT', `IDX header declares ${nd} dimensions (at most ${MAX_DIMS})`, { where: displayPath(path), hint: 'the header is damaged; download the file again' });
+  }
   const dimBytes = await reader.take(4 * nd);
-  if (dimBytes === null) throw new PeftError('FORMAT', 'IDX header is truncated', { where: displayPath(path) });
+  if (dimBytes === null) throw new PeftError('FORMAT', 'IDX header is truncated', { where: displayPath(path), hint: 'the file is incomplete; download it again' });
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(dimBytes.readUInt32BE(4 * i));
+  checkDeclaredSize(path, dims, 4 + 4 * nd);
   return { dims };
 }
 
@@ -134,7 +190,7 @@ export async function readIdxLabels(path: string): Promise<Uint8Array> {
   const reader = new ByteReader(bytesOf(path));
   try {
     const { dims } = await readHeader(path, reader);
-    if (dims.length !== 1) throw new PeftError('FORMAT', `labels file has ${dims.length} dimensions, expected 1`, { where: displayPath(path) });
+    if (dims.length !== 1) throw new PeftError('FORMAT', `labels file has ${dims.length} dimensions, expected 1`, { where: displayPath(path), hint: 'a labels file is …-labels-idx1-ubyte (one byte per image)' });
     const n = dims[0] as number;
     const data = await reader.take(n);
     if (data === null) throw new PeftError('FORMAT', `labels file is truncated (header says ${n} labels)`, { where: displayPath(path), hint: 'the file may be incomplete; download it again' });
@@ -158,7 +214,7 @@ export async function* readIdx(path: string): AsyncGenerator<SourceItem[]> {
     const n = dims[0] as number;
     if (dims.length === 1) {
       const data = await reader.take(n);
-      if (data === null) throw new PeftError('FORMAT', `labels file is truncated (header says ${n} labels)`, { where: displayPath(imagesPath) });
+      if (data === null) throw new PeftError('FORMAT', `labels file is truncated (header says ${n} labels)`, { where: displayPath(imagesPath), hint: 'the file is incomplete; download it again' });
       const items: SourceItem[] = [];
       for (let i = 0; i < n; i++) items.push({ row: { label: data[i] }, where: rowWhere(imagesPath, i), index: i });
       if (items.length > 0) yield items;
@@ -174,8 +230,9 @@ export async function* readIdx(path: string): AsyncGenerator<SourceItem[]> {
         hint: `the labels file must go with ${displayPath(imagesPath)}`,
       });
     }
-    for (let first = 0; first < n; first += BATCH) {
-      const count = Math.min(BATCH, n - first);
+    const perBatch = Math.max(1, Math.min(BATCH, Math.floor(BATCH_BYTES / Math.max(1, size))));
+    for (let first = 0; first < n; first += perBatch) {
+      const count = Math.min(perBatch, n - first);
       const bytes = await reader.takeUpTo(size * count);
       const complete = Math.floor(bytes.length / size);
       const items: SourceItem[] = [];

@@ -43,8 +43,9 @@ export async function* readJsonl(path: string, options: { chunkBytes?: number } 
   let index = 0;
   for await (const batch of readLineBatches(path, options)) {
     const items: SourceItem[] = [];
-    for (const { text, line } of batch) {
-      if (text.trim() !== '') items.push(parseLine(text, lineWhere(path, line), index++));
+    for (const { text, line, problem } of batch) {
+      if (problem) items.push({ row: null, where: lineWhere(path, line), index: index++, problem });
+      else if (text.trim() !== '') items.push(parseLine(text, lineWhere(path, line), index++));
     }
     if (items.length > 0) yield items;
   }

@@ -4,15 +4,18 @@
 
 import { createReadStream } from 'node:fs';
 import { PeftError } from '../../../errors.js';
-import { checkFile, ioError, lineWhere } from './file.js';
+import type { RowProblem } from '../types.js';
+import { checkFile, ioError } from './file.js';
 
 export interface Line {
-  /** The line without its terminator (LF or CRLF). */
+  /** The line without its terminator (LF or CRLF); '' for a line that is not valid UTF-8. */
   text: string;
   /** 1-based line number. */
   line: number;
   /** False only for a last line that has no newline at its end. */
   terminated: boolean;
+  /** Set when the line is not valid UTF-8: sources report it as a bad row (skipped under on_error: skip). */
+  problem?: RowProblem;
 }
 
 const LF = 0x0a;
@@ -55,32 +58,34 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
-function badUtf8(path: string, line: number, bytes: Uint8Array): PeftError {
+function badUtf8(bytes: Uint8Array): RowProblem {
   const at = Math.max(0, firstInvalidUtf8(bytes));
   const byte = bytes[at] ?? 0;
-  return new PeftError('FORMAT', `is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at byte ${at + 1} of the line)`, {
-    where: lineWhere(path, line),
-    hint: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out)',
-  });
+  return {
+    reason: 'encoding',
+    message: `is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at byte ${at + 1} of the line)`,
+    hint: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out), or set data.on_error: skip to skip such lines',
+  };
 }
 
-function decodeLine(path: string, line: number, bytes: Uint8Array): string {
+/** A line's text, or the problem that it is not valid UTF-8. */
+function decodeLine(line: number, bytes: Uint8Array, terminated: boolean): Line {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === CR) end--;
   const body = bytes.subarray(0, end);
   try {
     let text = fatal.decode(body);
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
-    return text;
+    return { text, line, terminated };
   } catch {
-    throw badUtf8(path, line, body);
+    return { text: '', line, terminated, problem: badUtf8(body) };
   }
 }
 
 /**
  * Reads `path` as UTF-8 lines, a batch per chunk read (one await per chunk, not per line, which
- * matters when a file has millions of lines). Throws FILE (missing, unreadable) and FORMAT (not
- * UTF-8) errors.
+ * matters when a file has millions of lines). Throws FILE errors (missing, unreadable); a line
+ * that is not UTF-8 comes with its `problem` (the source reports it as a bad row).
  */
 export async function* readLineBatches(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line[]> {
   checkFile(path);
@@ -100,7 +105,7 @@ export async function* readLineBatches(path: string, options: { chunkBytes?: num
           pending = [];
         }
         lineNo++;
-        batch.push({ text: decodeLine(path, lineNo, bytes), line: lineNo, terminated: true });
+        batch.push(decodeLine(lineNo, bytes, true));
         start = nl + 1;
         nl = chunk.indexOf(LF, start);
       }
@@ -116,6 +121,6 @@ export async function* readLineBatches(path: string, options: { chunkBytes?: num
   }
   if (pending.length > 0) {
     lineNo++;
-    yield [{ text: decodeLine(path, lineNo, Buffer.concat(pending)), line: lineNo, terminated: false }];
+    yield [decodeLine(lineNo, Buffer.concat(pending), false)];
   }
 }

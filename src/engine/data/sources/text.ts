@@ -33,7 +33,12 @@ export async function* readText(path: string, options: TextOptions = {}): AsyncG
 
   for await (const batch of readLineBatches(path, { chunkBytes: options.chunkBytes })) {
     const items: SourceItem[] = [];
-    for (const { text, line, terminated } of batch) {
+    for (const { text, line, terminated, problem } of batch) {
+      if (problem) {
+        // a line that is not UTF-8 is a bad row of its own (its neighbours are kept)
+        items.push({ row: null, where: lineWhere(path, line), index: index++, problem });
+        continue;
+      }
       if (unit === 'line') {
         if (text.trim() !== '') items.push({ row: { text }, where: lineWhere(path, line), index: index++ });
       } else if (unit === 'paragraph') {
