@@ -19,6 +19,8 @@ export function formatLr(lr: number): string {
 
 export class TrainProgress {
   private bar: cliProgress.SingleBar | null = null;
+  /** The bar's last fields (a bar restarted after a note shows them, not its placeholders). */
+  private fields: Record<string, unknown> = { epoch: 0, loss: '-', lr: '-', tps: '-', eta_h: '--' };
   constructor(private readonly out: Output, private readonly every: number) {}
 
   start(total: number, startStep: number): void {
@@ -31,13 +33,14 @@ export class TrainProgress {
       clearOnComplete: false,
       etaBuffer: 50,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(total, startStep, { epoch: 0, loss: '-', lr: '-', tps: '-', eta_h: '--' });
+    this.bar.start(total, startStep, this.fields);
   }
 
   update(r: StepRecord): void {
     const fields = {
       epoch: r.epoch, loss: r.smoothLoss.toFixed(4), lr: formatLr(r.lr), tps: Math.round(r.tokensPerSec), eta_h: formatDuration(r.etaSec),
     };
+    this.fields = fields;
     if (this.bar) {
       this.bar.update(r.step, fields);
       return;
@@ -53,7 +56,7 @@ export class TrainProgress {
       this.bar.stop();
       this.out.info(line);
       const b = this.bar as unknown as { value: number; total: number };
-      this.bar.start(b.total, b.value);
+      this.bar.start(b.total, b.value, this.fields);
     } else this.out.info(line);
   }
 

@@ -14,6 +14,7 @@ export type { Preset, ModuleSpec } from './presets.js';
 export { compileMethod, compileModule, moduleFromWords, parseLayers, DIMENSION_KEYS, MODULE_KEYS } from './compile-method.js';
 export type { MethodContext, Report } from './compile-method.js';
 export { findModelDir } from './model-dir.js';
+export { planShapeProblem } from './plan-check.js';
 export { readModelSizes, siteDims } from './model-config.js';
 export type { ModelSizes, ConfigProblem } from './model-config.js';
 export { sizeProblems, MAX_WIDTH_FACTOR } from './size-checks.js';

@@ -1,7 +1,7 @@
 // A recipe file → ResolvedRecipe: its `extends` chain loaded and merged (mappings key by key,
 // everything else replaced, the extending file wins), then `--set` overrides applied. The
 // merged tree keeps, for every value, the position of the node that supplied it.
-import { existsSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { PeftError } from '../errors.js';
 import { loadRecipeFile } from './load.js';
@@ -50,29 +50,73 @@ function extendsList(root: MapNode): { ref: string; at: Origin }[] {
   });
 }
 
-function loadWithExtends(file: string, stack: string[], chain: string[]): MapNode {
+/** Most recipe files one `extends` tree may load (a diamond of lists could otherwise load exponentially many). */
+export const MAX_EXTENDS_LOADS = 256;
+
+/** The file's real path (symlinks resolved), so a cycle through a symlinked directory is seen as one. */
+function realPathOf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+interface ChainState {
+  /** Every file read, in order (the chain a ResolvedRecipe reports). */
+  chain: string[];
+  loads: number;
+}
+
+function loadWithExtends(file: string, stack: { file: string; real: string }[], state: ChainState): MapNode {
   const own = loadRecipeFile(file);
-  if (!chain.includes(file)) chain.push(file);
+  if (!state.chain.includes(file)) state.chain.push(file);
   const refs = extendsList(own);
   own.entries.delete('extends');
   let merged: SourceNode | null = null;
+  const seen = [...stack, { file, real: realPathOf(file) }];
   for (const { ref, at } of refs) {
     const target = resolvePath(dirname(file), ref);
-    const seen = [...stack, file];
-    if (seen.includes(target)) {
-      const cycle = [...seen.slice(seen.indexOf(target)), target].map(displayPath).join(' → ');
+    const real = realPathOf(target);
+    const again = seen.findIndex((s) => s.real === real);
+    if (again >= 0) {
+      const cycle = [...seen.slice(again).map((s) => s.file), target].map(displayPath).join(' → ');
       throw new PeftError('EXTENDS', `extends cycle: ${cycle}`, {
         where: formatOrigin(at),
-        hint: 'a recipe cannot extend itself, directly or through others',
+        hint: 'a recipe cannot extend itself, directly, through others or through a symlinked directory',
       });
     }
-    if (!existsSync(target)) {
+    let isDir = false;
+    try {
+      isDir = statSync(target).isDirectory();
+    } catch {
       throw new PeftError('EXTENDS', `extended file not found: ${ref}`, {
         where: formatOrigin(at),
         hint: `no file at ${displayPath(target)} (paths in extends are relative to the file that names them)`,
       });
     }
-    const base = loadWithExtends(target, seen, chain);
+    if (isDir) {
+      throw new PeftError('EXTENDS', `extends names a directory: ${ref}`, {
+        where: formatOrigin(at),
+        hint: `name a recipe file inside it (e.g. ${ref.replace(/\/$/, '')}/base.yaml)`,
+      });
+    }
+    if (++state.loads > MAX_EXTENDS_LOADS) {
+      throw new PeftError('EXTENDS', `extends loads more than ${MAX_EXTENDS_LOADS} files`, {
+        where: formatOrigin(at),
+        hint: 'a recipe extends a few bases; list each base once',
+      });
+    }
+    let base: MapNode;
+    try {
+      base = loadWithExtends(target, seen, state);
+    } catch (e) {
+      // a base that cannot be read is reported at the extends line that names it
+      if (e instanceof PeftError && e.code === 'FILE') {
+        throw new PeftError('EXTENDS', `cannot read extended file ${ref}: ${e.message}`, { where: formatOrigin(at), hint: e.hintText });
+      }
+      throw e;
+    }
     merged = merged === null ? base : mergeTrees(merged, base);
   }
   return merged === null ? own : (mergeTrees(merged, own) as MapNode);
@@ -96,10 +140,10 @@ export function sourcedRecipe(root: MapNode, file: string, chain: string[]): Sou
 /** Resolves with overrides that were already parsed (one parse for many files). */
 export function resolveRecipeWith(file: string, sets: readonly SetOverride[]): SourcedRecipe {
   const abs = resolvePath(file);
-  const chain: string[] = [];
-  const root = loadWithExtends(abs, [], chain);
+  const state: ChainState = { chain: [], loads: 0 };
+  const root = loadWithExtends(abs, [], state);
   for (const s of sets) applySet(root, s);
-  return sourcedRecipe(root, abs, chain);
+  return sourcedRecipe(root, abs, state.chain);
 }
 
 /**

@@ -10,6 +10,8 @@ import type { MapEntry, Origin, Scalar, SourceNode } from './source.js';
 
 /** Most nodes that alias expansion may create in one document (a real recipe needs a few dozen). */
 export const ALIAS_NODE_BUDGET = 10_000;
+/** Most characters of scalars that alias expansion may copy (a recipe file is at most 1 MiB). */
+export const ALIAS_TEXT_BUDGET = 1 << 20;
 /** Deepest nesting accepted (a recipe is four or five levels deep). */
 export const MAX_DEPTH = 64;
 
@@ -26,6 +28,8 @@ interface Ctx {
   /** The outermost alias being expanded (errors point at it). */
   outerAlias: Alias | null;
   aliasNodes: number;
+  /** Characters of scalars copied by alias expansion so far. */
+  aliasText: number;
 }
 
 function yamlError(message: string, at: Origin, hint?: string): PeftError {
@@ -63,11 +67,17 @@ function aliasTargets(doc: Document): Map<Alias, YamlNode> {
   return targets;
 }
 
-function countNode(ctx: Ctx): void {
+function countNode(ctx: Ctx, node: YamlNode): void {
   if (ctx.outerAlias === null) return;
   ctx.aliasNodes++;
   if (ctx.aliasNodes > ALIAS_NODE_BUDGET) {
     throw yamlError(`aliases expand to more than ${ALIAS_NODE_BUDGET} values (an alias bomb?)`,
+      ctx.at(ctx.outerAlias.range?.[0]), 'write the values out, or alias less');
+  }
+  // few nodes can still be gigabytes of text: a long string aliased many times
+  if (isScalar(node)) ctx.aliasText += typeof node.value === 'string' ? node.value.length : String(node.value).length;
+  if (ctx.aliasText > ALIAS_TEXT_BUDGET) {
+    throw yamlError(`aliases expand to more than ${ALIAS_TEXT_BUDGET} characters of text (an alias bomb?)`,
       ctx.at(ctx.outerAlias.range?.[0]), 'write the values out, or alias less');
   }
 }
@@ -76,7 +86,7 @@ function build(node: YamlNode | null | undefined, ctx: Ctx, fallback: Origin, de
   if (node === null || node === undefined) return { kind: 'scalar', at: fallback, value: null };
   if (isAlias(node)) return buildAlias(node, ctx, depth);
   checkTag(node, ctx);
-  countNode(ctx);
+  countNode(ctx, node);
   const at = ctx.at(node.range?.[0]);
   if (depth > MAX_DEPTH) throw yamlError(`nested more than ${MAX_DEPTH} levels deep`, at, 'a recipe is a few levels deep');
   if (isScalar(node)) {
@@ -133,6 +143,6 @@ function buildAlias(alias: Alias, ctx: Ctx, depth: number): SourceNode {
 /** The tree of a parsed document's contents (null for an empty document). */
 export function documentTree(doc: Document, at: (offset: number | undefined) => Origin): SourceNode | null {
   if (doc.contents === null) return null;
-  const ctx: Ctx = { doc, at, targets: aliasTargets(doc), expanding: [], outerAlias: null, aliasNodes: 0 };
+  const ctx: Ctx = { doc, at, targets: aliasTargets(doc), expanding: [], outerAlias: null, aliasNodes: 0, aliasText: 0 };
   return build(doc.contents as YamlNode, ctx, at(0), 0);
 }

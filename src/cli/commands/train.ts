@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { asList, type Command } from '../command.js';
 import { PeftError } from '../../errors.js';
 import type { Plan } from '../../recipes/index.js';
+import type { RunDir } from '../../engine/index.js';
 import { planFromFile } from '../plan-file.js';
 import { TrainProgress, formatDuration } from '../progress.js';
 import { describePlan } from '../../recipes/index.js';
@@ -32,9 +33,22 @@ export const trainCommand: Command<TrainArgs> = {
       .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
   async run(args, out) {
     const engine = await import('../../engine/index.js');
+    const resuming = args.resume !== undefined && args.resume !== false;
+    if (resuming && asList(args.set).length > 0) {
+      // a checkpoint belongs to the plan that wrote it: changing the plan under it would not resume that run
+      throw new PeftError('USAGE', '--set cannot be combined with --resume: a run resumes with the plan it recorded', {
+        where: `--set ${asList(args.set)[0]}`,
+        hint: 'drop --set to resume as recorded, or start a new run with it: peft train RECIPE --set …',
+      });
+    }
     let resumeDir: string | undefined;
     let plan: Plan;
     if (typeof args.resume === 'string' && args.resume !== '' && !args.resume.match(/\.ya?ml$/i)) {
+      if (args.output) {
+        throw new PeftError('USAGE', '--output cannot be combined with --resume RUN_DIR: the run continues where it is', {
+          where: `--output ${args.output}`, hint: `drop --output: peft train --resume ${args.resume}`,
+        });
+      }
       resumeDir = resolve(args.resume);
       plan = engine.RunDir.open(resumeDir).readPlan();
     } else {
@@ -42,11 +56,11 @@ export const trainCommand: Command<TrainArgs> = {
       if (!recipe) throw new PeftError('USAGE', 'name a recipe file (or --resume RUN_DIR)', { hint: 'peft train configs/quickstart.yaml' });
       plan = planFromFile(recipe, asList(args.set));
       if (args.output) plan = { ...plan, output: { dir: resolve(args.output) } };
-      if (args.resume !== undefined && args.resume !== false) {
-        const latest = engine.RunDir.latest(plan.output.dir, plan.name);
-        if (!latest) throw new PeftError('USAGE', `no run of ${plan.name} to resume under ${plan.output.dir}`, { hint: 'start it without --resume first' });
-        resumeDir = latest.path;
-        plan = latest.readPlan();
+      if (resuming) {
+        const chosen = chooseRun(engine.RunDir, plan);
+        resumeDir = chosen.run.path;
+        plan = chosen.run.readPlan();
+        out.info(chosen.note);
       }
     }
     if (args['dry-run']) {
@@ -108,6 +122,34 @@ export const trainCommand: Command<TrainArgs> = {
     }
   },
 };
+
+
+/**
+ * The run `--resume RECIPE` continues: the latest one with a checkpoint or an adapter (a later
+ * attempt that failed before it trained holds neither); else the latest one, when it recorded
+ * exactly this plan (killed before its first checkpoint: it starts over in place).
+ */
+function chooseRun(RunDirs: typeof RunDir, plan: Plan): { run: RunDir; note: string } {
+  const resumable = RunDirs.latestResumable(plan.output.dir, plan.name);
+  if (resumable) {
+    const what = resumable.hasCheckpoint() ? 'its latest run with a checkpoint' : 'its latest run with an adapter';
+    return { run: resumable, note: `resuming ${resumable.path} (${what})` };
+  }
+  const latest = RunDirs.latest(plan.output.dir, plan.name);
+  if (latest && samePlan(latest, plan)) return { run: latest, note: `${latest.path} has no checkpoint yet: training it from step 0` };
+  throw new PeftError('USAGE', `no run of ${plan.name} under ${plan.output.dir} has a checkpoint to resume`, {
+    where: plan.output.dir,
+    hint: latest ? `its latest run (${latest.path}) recorded another plan and holds no checkpoint: start anew without --resume` : 'start it without --resume first',
+  });
+}
+
+function samePlan(run: RunDir, plan: Plan): boolean {
+  try {
+    return JSON.stringify(run.readPlan()) === JSON.stringify(plan);
+  } catch {
+    return false; // a damaged record is not this plan
+  }
+}
 
 function fmtMetrics(m: Record<string, number>): string {
   return Object.entries(m).map(([k, v]) => `${k} ${Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4)}`).join('  ');

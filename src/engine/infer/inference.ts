@@ -31,8 +31,7 @@ export function isRunDir(path: string): boolean {
 
 /** The run to use for a recipe's plan: its latest run with an adapter, or null. */
 export function latestRunOf(plan: Plan): RunDir | null {
-  const run = RunDir.latest(plan.output.dir, plan.name);
-  return run && run.hasAdapter() ? run : null;
+  return RunDir.latestWithAdapter(plan.output.dir, plan.name);
 }
 
 export async function openInference(plan: Plan, adapterDir: string | null, opts: { backend?: string } = {}): Promise<InferenceSession> {

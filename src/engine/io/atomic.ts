@@ -1,7 +1,7 @@
 // Atomic file writes: the data goes to a temporary file in the same directory, is flushed to
 // disk, and is renamed over the target; then the directory itself is flushed, so that a crash
 // at any moment leaves either the old file or the new one, never a torn one.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PeftError } from '../../errors.js';
@@ -21,7 +21,7 @@ export function writeFileAtomic(path: string, data: AtomicData): number {
   } catch (e) {
     throw fileError(path, 'cannot create its directory', e);
   }
-  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPath(dir, basename(target));
   let fd: number;
   try {
     fd = openSync(tmp, 'wx', 0o644);
@@ -47,7 +47,53 @@ export function writeFileAtomic(path: string, data: AtomicData): number {
     throw fileError(path, 'cannot write', e);
   }
   fsyncDir(dir);
+  sweepStaleTemps(dir, basename(target));
   return written;
+}
+
+/** Temporary names of atomic writes: `.<name>.<pid>.<8 hex>.tmp` (files, and checkpoint directories). */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Whether a process with this id is running (a temp of a live writer is left alone). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false; // our own writes are synchronous: none is in progress now
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporaries that killed or failed writes left in `dir` (those of `name` only, when
+ * given): a write killed between its temp file and its rename leaves one behind forever
+ * otherwise. Returns what was removed. Never throws.
+ */
+export function sweepStaleTemps(dir: string, name?: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const m = TEMP_NAME.exec(e);
+    if (!m || (name !== undefined && m[1] !== name) || alive(Number(m[2]))) continue;
+    try {
+      rmSync(join(dir, e), { recursive: true, force: true });
+      removed.push(join(dir, e));
+    } catch {
+      // not ours to remove (permissions): leave it
+    }
+  }
+  return removed;
+}
+
+/** A temporary name for `name` in `dir` that sweepStaleTemps recognises. */
+export function tempPath(dir: string, name: string): string {
+  return join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** Writes `value` as pretty JSON (2-space indent, trailing newline), atomically. */

@@ -8,6 +8,7 @@ import type { TaskModel } from '../backbones/types.js';
 import { writeSafetensors, type NamedTensor } from './safetensors.js';
 import { writeShardedSafetensors } from './safetensors-index.js';
 import { writeJsonAtomic } from './atomic.js';
+import { PeftError } from '../../errors.js';
 
 const COPIED = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'vocab.json', 'merges.txt',
@@ -30,7 +31,14 @@ export function modelTensors(model: TaskModel): NamedTensor[] {
 }
 
 export function writeModelDir(model: TaskModel, srcDir: string, outDir: string, opts: ModelDirOptions = {}): string[] {
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PeftError('FILE', `cannot create the output directory (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a path on the way is a file' : code === 'EACCES' ? 'permission denied' : code ?? (e as Error).message})`, {
+      where: outDir, hint: 'name a directory that can be created', cause: e,
+    });
+  }
   const tensors = modelTensors(model);
   const bytes = tensors.reduce((n, t) => n + t.data.length * 4, 0);
   const max = opts.maxShardBytes ?? 5e9;

@@ -9,7 +9,7 @@ import { createOptimizer, lrFactor, lrAt, clipGradNorm, GradAccumulator, type Op
 import { taskLoss } from './task-loss.js';
 import { evaluate, metricValue, type EvalResult } from '../infer/evaluate.js';
 import { isImprovement, METRICS } from '../metrics/index.js';
-import { saveCheckpoint, loadCheckpoint, listCheckpoints, type TrainerState } from './checkpoint.js';
+import { saveCheckpoint, loadLatestCheckpoint, type TrainerState } from './checkpoint.js';
 import { saveAdapter } from '../adapters/index.js';
 import type { RunDir } from './run-dir.js';
 import { PeftError } from '../../errors.js';
@@ -38,6 +38,8 @@ export interface TrainCallbacks {
   onSpike?(step: number, loss: number, recentMean: number): void;
   /** Polled after every step: true stops the run cleanly (after a checkpoint). */
   shouldStop?(): boolean;
+  /** Something the user must know (a damaged checkpoint skipped on resume). */
+  onWarning?(message: string): void;
 }
 
 export interface TrainResult {
@@ -93,14 +95,12 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   let resumedFrom: string | null = null;
   let lastCheckpoint: string | null = null;
   if (resume) {
-    const cps = listCheckpoints(run.checkpointsDir);
-    if (cps.length > 0) {
-      const last = cps[cps.length - 1];
-      const st = loadCheckpoint(s, opt, last.path);
-      ({ step, cursor, best, badEvals, tokensSeen } = st);
-      elapsedBefore = st.elapsedMs;
-      resumedFrom = last.path;
-      lastCheckpoint = last.path;
+    const found = loadLatestCheckpoint(s, opt, run.checkpointsDir, { totalSteps, examples: data.train.size }, (m) => cb.onWarning?.(m));
+    if (found) {
+      ({ step, cursor, best, badEvals, tokensSeen } = found.state);
+      elapsedBefore = found.state.elapsedMs;
+      resumedFrom = found.path;
+      lastCheckpoint = found.path;
     }
   }
   cb.onStart?.({ totalSteps, startStep: step, examples: data.train.size, resumedFrom });

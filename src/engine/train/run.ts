@@ -6,7 +6,8 @@ import { openSession, type Session } from '../session.js';
 import { buildData, type SplitStats } from '../data/build.js';
 import { checkData } from '../data/preflight.js';
 import type { ScanResult } from '../data/types.js';
-import { trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
+import { totalStepsOf, trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
+import { PeftError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
@@ -54,34 +55,79 @@ export interface RunSummary {
   resumed_from: string | null;
 }
 
+/** Most optimizer steps a run may take (days of training on any machine this runs on). */
+export const MAX_STEPS = 10_000_000;
+
 export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents = {}): Promise<RunSummary> {
   const wall = Date.now();
   const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
   const plan = planIn;
+  const stopIfInterrupted = () => {
+    if (!ev.shouldStop?.()) return;
+    throw new PeftError('INTERRUPTED', 'interrupted before training started; nothing to save', {
+      where: existing?.path ?? plan.name,
+      hint: existing ? `the run is unchanged: peft train --resume ${existing.path}` : 'start it again when you are ready',
+    });
+  };
   // checks before compute: bad data stops here, before a run directory or a model exists
   const scans = await checkData(plan);
   ev.onScan?.(scans);
-  const run = existing ?? RunDir.create(plan.output.dir, plan.name);
-  if (!existing) run.writePlan(plan);
-  const s = await openSession(plan, { backend: opts.backend });
-  ev.onBackend?.(s.backend);
-  if (s.load.initialized.length) ev.onWarning?.(`initialised from the seed (not in the checkpoint): ${s.load.initialized.join(', ')}`);
-  ev.onSession?.(s, run.path);
-  const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
-  ev.onData?.(data.stats);
-  const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
-  if (before) {
-    ev.onEvalBefore?.(before);
-    run.appendMetrics({ type: 'eval', step: 0, phase: 'before', ...before.metrics, examples: before.examples });
+  stopIfInterrupted();
+  if (existing) {
+    const swept = existing.sweepTemporaries();
+    if (swept.length > 0) ev.onWarning?.(`removed ${swept.length} temporary file${swept.length === 1 ? '' : 's'} left by an interrupted write (${swept[0]}${swept.length > 1 ? ', …' : ''})`);
   }
-  let resumedFrom: string | null = null;
-  const result = await trainLoop(s, data, run, {
-    ...ev,
-    onStart: (info) => {
-      resumedFrom = info.resumedFrom;
-      ev.onStart?.(info);
-    },
-  }, Boolean(opts.resumeDir));
+  const run = existing ?? RunDir.create(plan.output.dir, plan.name);
+  let trained = false;
+  try {
+    if (!existing) run.writePlan(plan);
+    const s = await openSession(plan, { backend: opts.backend });
+    ev.onBackend?.(s.backend);
+    if (s.load.initialized.length) ev.onWarning?.(`initialised from the seed (not in the checkpoint): ${s.load.initialized.join(', ')}`);
+    ev.onSession?.(s, run.path);
+    const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
+    ev.onData?.(data.stats);
+    const total = totalStepsOf(s, data.train);
+    if (total > MAX_STEPS) {
+      throw new PeftError('RECIPE', `the run would take ${total.toLocaleString('en-US')} optimizer steps (at most ${MAX_STEPS.toLocaleString('en-US')})`, {
+        where: plan.recipePath ?? run.path,
+        hint: 'lower training.epochs or training.max_steps, or raise training.batch_size',
+      });
+    }
+    stopIfInterrupted();
+    const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
+    if (before) {
+      ev.onEvalBefore?.(before);
+      run.appendMetrics({ type: 'eval', step: 0, phase: 'before', ...before.metrics, examples: before.examples });
+    }
+    stopIfInterrupted();
+    let resumedFrom: string | null = null;
+    const result = await trainLoop(s, data, run, {
+      ...ev,
+      onStart: (info) => {
+        trained = true;
+        resumedFrom = info.resumedFrom;
+        ev.onStart?.(info);
+      },
+    }, Boolean(opts.resumeDir));
+    return await finish(plan, s, data, run, { result, before, resumedFrom, wall }, ev);
+  } catch (e) {
+    // a new run that failed before it trained holds nothing: leave no directory that --resume would pick
+    if (!existing && !trained && !run.hasCheckpoint() && !run.hasAdapter()) run.remove();
+    throw e;
+  }
+}
+
+interface Trained {
+  result: TrainResult;
+  before: EvalResult | null;
+  resumedFrom: string | null;
+  wall: number;
+}
+
+/** After training: evaluate, sample, and write the summary. */
+async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof buildData>>, run: RunDir, t: Trained, ev: RunEvents): Promise<RunSummary> {
+  const { result, before, resumedFrom, wall } = t;
   const after = data.validation ? evaluate(s, data.validation.sequential()) : null;
   if (after) {
     ev.onEvalAfter?.(after);
