@@ -117,6 +117,7 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
   if (!fn.inits.includes(options.init as InitKind)) {
     report([...base, 'init'], `${kind} has no init ${options.init}`, `${kind} takes init: ${fn.inits.join(', ')}`);
   }
+  let headsReported = false; // one wrong `heads` is one error, not one per position
   positions.forEach((p, i) => {
     const where: DocPath = Array.isArray(spec.position) ? [...base, 'position', i] : [...base, 'position'];
     const parsed = parsePosition(p);
@@ -128,12 +129,18 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
     // on fused-q/k/v families (GPT-2) query/key/value are slices of one projection, not weights
     const sliced = ctx.family?.fusedQkv && /(^|_)attn\.(query|key|value)$/.test(parsed.role);
     const misfit = functionMisfit({ function: kind, heads, options } as ModulePlan, parsed.role, sliced ? 'activation' : undefined);
-    if (misfit) report(where, `${kind} cannot go at ${p}: ${misfit}`, `choose another position for ${kind} (peft methods ${kind === 'lowrank' ? 'lora' : kind} shows where it goes)`);
+    if (misfit) {
+      report(where, `${kind} cannot go at ${p}: ${misfit}`, `choose another position for ${kind} (peft methods ${kind === 'lowrank' ? 'lora' : kind} shows where it goes)`);
+      return; // what else is wrong at a position the function cannot take follows from it
+    }
     if (ctx.family) {
       const absent = positionAbsence(ctx.family, parsed.stack, parsed.role);
       if (absent) report(where, `position ${p} does not exist here: ${absent}`, 'docs/recipes.md lists the positions; peft inspect shows the backbone\'s');
     }
-    if (heads === 'multi' && !parsed.role.endsWith('.heads')) report([...base, 'heads'], `heads: multi only applies at attn.heads (not ${p})`, 'remove heads: multi, or put the module at attn.heads');
+    if (heads === 'multi' && !parsed.role.endsWith('.heads') && !headsReported) {
+      headsReported = true;
+      report([...base, 'heads'], `heads: multi only applies at attn.heads (not ${p})`, 'remove heads: multi, or put the module at attn.heads');
+    }
   });
   const insertion = (spec.insertion as Insertion | undefined) ?? fn.defaults.insertion;
   const composition = (spec.composition as Composition | undefined) ?? fn.defaults.composition;

@@ -50,7 +50,9 @@ function readRecipeBytes(file: string): Buffer {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new PeftError('FILE', 'is a directory, not a recipe file', { where: displayPath(file) });
+    if (st.isDirectory()) throw new PeftError('FILE', 'is a directory, not a recipe file', { where: displayPath(file), hint: 'name a .yaml file' });
+    // a FIFO or a device would block or never end: a recipe is a regular file
+    if (!st.isFile()) throw new PeftError('FILE', 'is not a regular file (a pipe or a device?)', { where: displayPath(file), hint: 'a recipe is a YAML file on disk' });
     size = st.size;
   } catch (e) {
     if (e instanceof PeftError) throw e;
@@ -59,12 +61,12 @@ function readRecipeBytes(file: string): Buffer {
     throw new PeftError('FILE', what, { where: displayPath(file), hint: 'check the path (relative to the working directory)' });
   }
   if (size > MAX_RECIPE_BYTES) {
-    throw new PeftError('YAML', `file is too large for a recipe (${size} bytes; at most ${MAX_RECIPE_BYTES})`, { where: displayPath(file) });
+    throw new PeftError('YAML', `file is too large for a recipe (${size} bytes; at most ${MAX_RECIPE_BYTES})`, { where: displayPath(file), hint: 'is this the recipe? a recipe is a few kilobytes of YAML' });
   }
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new PeftError('FILE', `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: displayPath(file) });
+    throw new PeftError('FILE', `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: displayPath(file), hint: 'check the file permissions' });
   }
 }
 

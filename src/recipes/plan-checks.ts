@@ -77,7 +77,8 @@ export function nameFromFile(file: string): { name: string } | { error: string; 
 export interface TokenBudget {
   maxLength: number;
   batchSize: number;
-  evalBatchSize: number;
+  /** eval.batch_size when the recipe sets one (else it is the training batch size, checked once). */
+  evalBatchSize: number | null;
   maxNewTokens: number | null;
   taskType: string;
 }
@@ -93,7 +94,7 @@ export function budgetProblems(b: TokenBudget, sizes: ModelSizes | null): [strin
     out.push([['generate', 'max_new_tokens'], `max_new_tokens ${b.maxNewTokens} is more than the model's ${n} positions (${sizes?.positionsKey})`, `use at most ${n}`]);
   }
   for (const [path, batch] of [[['training', 'batch_size'], b.batchSize], [['eval', 'batch_size'], b.evalBatchSize]] as const) {
-    if (batch * b.maxLength > MAX_BATCH_TOKENS) {
+    if (batch !== null && batch * b.maxLength > MAX_BATCH_TOKENS) {
       out.push([[...path], `batch_size ${batch} × max_length ${b.maxLength} = ${batch * b.maxLength} tokens in one batch (at most ${MAX_BATCH_TOKENS})`,
         'use a smaller batch with training.grad_accum to keep the effective batch size']);
     }

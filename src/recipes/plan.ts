@@ -230,7 +230,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   } : null;
 
   for (const [path, message, hint] of budgetProblems({
-    maxLength: data.maxLength, batchSize: training.batchSize, evalBatchSize: evalPlan.batchSize,
+    maxLength: data.maxLength, batchSize: training.batchSize, evalBatchSize: typeof e.batch_size === 'number' ? e.batch_size : null,
     maxNewTokens: generate?.maxNewTokens ?? null, taskType,
   }, sizes)) report(path, message, hint);
 

@@ -20,8 +20,8 @@ export const inspectCommand: Command<InspectArgs> = {
       .positional('target', { type: 'string', demandOption: true, describe: 'a recipe YAML file or a backbone directory' })
       .option('set', { type: 'string', array: true, describe: 'override a recipe key: --set method.rank=16' }),
   async run(args, out) {
-    const { inspectBackbone, inspectPlan, paperPercentText } = await import('../../engine/index.js');
     if (existsSync(args.target) && statSync(args.target).isDirectory()) {
+      const { inspectBackbone } = await import('../../engine/index.js');
       const r = inspectBackbone(args.target);
       out.info(`${chalk.bold(r.family)} ${r.architecture} (${r.dir})`);
       out.info(`  parameters: ${fmt(r.total_params)} (base model), ${fmt(r.task_params)} with the ${r.task} head`);
@@ -31,6 +31,7 @@ export const inspectCommand: Command<InspectArgs> = {
     }
     const sets = asList(args.set);
     const plan = planFromFile(args.target, sets);
+    const { inspectPlan, paperPercentText } = await import('../../engine/index.js');
     const r = inspectPlan(plan);
     out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);
     for (const m of r.modules) {

@@ -32,7 +32,8 @@ export const trainCommand: Command<TrainArgs> = {
       .option('output', { type: 'string', describe: 'parent directory of the run directory (default runs/)' })
       .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' }),
   async run(args, out) {
-    const engine = await import('../../engine/index.js');
+    // the engine (TensorFlow.js) loads only once the recipe is known to be valid: a bad recipe fails fast
+    const loadEngine = () => import('../../engine/index.js');
     const resuming = args.resume !== undefined && args.resume !== false;
     if (resuming && asList(args.set).length > 0) {
       // a checkpoint belongs to the plan that wrote it: changing the plan under it would not resume that run
@@ -50,14 +51,14 @@ export const trainCommand: Command<TrainArgs> = {
         });
       }
       resumeDir = resolve(args.resume);
-      plan = engine.RunDir.open(resumeDir).readPlan();
+      plan = (await loadEngine()).RunDir.open(resumeDir).readPlan();
     } else {
       const recipe = typeof args.resume === 'string' && args.resume.match(/\.ya?ml$/i) ? args.resume : args.recipe;
       if (!recipe) throw new PeftError('USAGE', 'name a recipe file (or --resume RUN_DIR)', { hint: 'peft train configs/quickstart.yaml' });
       plan = planFromFile(recipe, asList(args.set));
       if (args.output) plan = { ...plan, output: { dir: resolve(args.output) } };
       if (resuming) {
-        const chosen = chooseRun(engine.RunDir, plan);
+        const chosen = chooseRun((await loadEngine()).RunDir, plan);
         resumeDir = chosen.run.path;
         plan = chosen.run.readPlan();
         out.info(chosen.note);
@@ -73,6 +74,7 @@ export const trainCommand: Command<TrainArgs> = {
       }
       return 0;
     }
+    const engine = await loadEngine();
     const progress = new TrainProgress(out, plan.training.logEvery);
     let interrupted = false;
     const onSigint = () => {

@@ -55,6 +55,14 @@ function record(p: Prediction, ex: Example, labels: LabelSet): Record<string, un
   }
 }
 
+/** An fs error writing --output as one FILE line naming it. */
+function outputError(e: unknown, shown: string): PeftError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a path on the way is a file'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left on the device' : String(code ?? (e as Error).message);
+  return new PeftError('FILE', `cannot write the predictions: ${why}`, { where: shown, hint: 'name a JSON-lines file in a writable directory', cause: e });
+}
+
 export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan, 'path' | 'format'>, outputPath: string, opts: PredictFileOptions): Promise<PredictFileResult> {
   const plan = s.plan;
   const columns = plan.data.columns;
@@ -67,9 +75,14 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
   const collateOpts = collateOptionsFor(plan, s.tokenizer, s.modelInfo);
 
   const target = resolve(outputPath);
-  mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
+  let fd: number;
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw outputError(e, outputPath);
+  }
   let done = 0;
   let predicted = 0;
   let skipped = 0;
@@ -122,7 +135,11 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     if (done === 0) throw new PeftError('DATA', 'the input has no rows', { where: input.path, hint: 'check that it is the right file and format' });
     fsyncSync(fd);
     closeSync(fd);
-    renameSync(tmp, target);
+    try {
+      renameSync(tmp, target);
+    } catch (e) {
+      throw outputError(e, outputPath);
+    }
   } catch (e) {
     try {
       closeSync(fd);

@@ -1,9 +1,10 @@
 // `peft predict`: a target's plan and adapter over the rows of an input file, one JSON line per
 // row in order (predict-file.ts writes them atomically). The CLI renders the events.
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../backend/index.js';
 import { formatFromPath } from '../data/index.js';
+import { checkFile } from '../data/sources/file.js';
 import { openInference } from './inference.js';
 import { predictFile, type PredictFileResult } from './predict-file.js';
 import type { RunTarget } from './target.js';
@@ -24,10 +25,24 @@ export interface PredictRunEvents {
   onProgress?(done: number): void;
 }
 
+/** Refuses an --output that cannot be written, before the model is loaded: a directory, or a path under a file. */
+function checkOutputPath(path: string, shown: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new PeftError('FILE', 'is a directory; --output names the JSON-lines file to write', { where: shown, hint: `e.g. --output ${join(shown, 'predictions.jsonl')}` });
+  }
+  let parent = dirname(path);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) {
+    throw new PeftError('FILE', `cannot write here: ${parent} is a file, not a directory`, { where: shown, hint: 'name an output file in a directory' });
+  }
+}
+
 export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev: PredictRunEvents = {}): Promise<PredictFileResult & { input: string }> {
   const plan = target.plan;
   const path = resolve(opts.input);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: opts.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
+  if (!existsSync(path)) throw new PeftError('FILE', 'input file not found', { where: opts.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
+  checkFile(path, 'data file');
+  checkOutputPath(resolve(opts.output), opts.output);
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
   const s = await openInference(plan, target.adapterDir, { backend: opts.backend });
   ev.onBackend?.(s.backend);
