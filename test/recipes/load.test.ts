@@ -7,7 +7,7 @@ import { PeftError } from '../../src/errors.js';
 import { loadRecipeFile, parseRecipeText } from '../../src/recipes/load.js';
 import { toPlain } from '../../src/recipes/source.js';
 import type { MapNode, Origin } from '../../src/recipes/source.js';
-import { ALIAS_NODE_BUDGET } from '../../src/recipes/yaml-tree.js';
+import { ALIAS_NODE_BUDGET, ALIAS_TEXT_BUDGET } from '../../src/recipes/yaml-tree.js';
 
 const F = '/recipes/r.yaml';
 
@@ -65,6 +65,13 @@ test('a billion-laughs alias bomb is a one-line error, quickly', () => {
   assert.equal(e.where, '/recipes/r.yaml:5:10');
   assert.equal(e.message, `aliases expand to more than ${ALIAS_NODE_BUDGET} values (an alias bomb?)`);
   assert.ok(Date.now() - started < 5000, 'the budget stops the expansion early');
+});
+
+test('few aliases of a long string are bounded by the text they copy, not only by their count', () => {
+  const long = 'x'.repeat(200_000);
+  const e = yamlError(`s: &s "${long}"\nl: &l [*s, *s, *s, *s, *s, *s]\nm: [*l, *l]\n`);
+  assert.equal(e.message, `aliases expand to more than ${ALIAS_TEXT_BUDGET} characters of text (an alias bomb?)`);
+  assert.equal(e.where, '/recipes/r.yaml:2:28'); // the sixth copy passes the budget
 });
 
 test('an alias that contains itself, or names no anchor, is an error', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,25 @@ test('a cycle in extends is an error naming the chain, at the extends that close
   const dir = mkdtempSync(join(tmpdir(), 'peft-cycle-'));
   writeFileSync(join(dir, 'self.yaml'), 'extends: ./self.yaml\n');
   assert.equal(peftError(() => resolveRecipe(join(dir, 'self.yaml'))).message, `extends cycle: ${rel(dir, 'self.yaml')} → ${rel(dir, 'self.yaml')}`);
+});
+
+test('a cycle through a symlinked directory, a directory, a fan-out bomb: one error at the extends line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peft-symcycle-'));
+  symlinkSync('.', join(dir, 'loop'));
+  writeFileSync(join(dir, 'a.yaml'), 'seed: 1\nextends: ./loop/a.yaml\n');
+  const e = peftError(() => resolveRecipe(join(dir, 'a.yaml')));
+  assert.equal(e.code, 'EXTENDS');
+  assert.equal(e.message, `extends cycle: ${rel(dir, 'a.yaml')} → ${rel(dir, 'loop/a.yaml')}`);
+  assert.equal(e.where, `${rel(dir, 'a.yaml')}:2:10`);
+  mkdirSync(join(dir, 'base'));
+  writeFileSync(join(dir, 'b.yaml'), 'extends: ./base\n');
+  const d = peftError(() => resolveRecipe(join(dir, 'b.yaml')));
+  assert.equal(d.message, 'extends names a directory: ./base');
+  assert.equal(d.where, `${rel(dir, 'b.yaml')}:1:10`);
+  for (const [i, next] of ['c1', 'c2', 'c3', 'c4', null].entries()) {
+    writeFileSync(join(dir, `c${i}.yaml`), next ? `extends: [${Array(8).fill(`./${next}.yaml`).join(', ')}]\n` : 'seed: 1\n');
+  }
+  assert.match(peftError(() => resolveRecipe(join(dir, 'c0.yaml'))).message, /extends loads more than \d+ files/);
 });
 
 test('a missing extended file is an error at its extends entry; a diamond is not a cycle', () => {

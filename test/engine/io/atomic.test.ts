@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../../src/engine/io/atomic.js';
+import { sweepStaleTemps, writeFileAtomic, writeJsonAtomic } from '../../../src/engine/io/atomic.js';
 import { PeftError } from '../../../src/errors.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'peft-atomic-'));
@@ -60,4 +60,20 @@ test('an impossible target is a one-line FILE error with a hint', () => {
     assert.ok(!e.toLine().includes('\n'));
     return true;
   });
+});
+
+test('temporaries of killed writes are swept: a dead writer\'s are removed, a live one\'s and other files kept', () => {
+  const dir = tmp();
+  const dead = join(dir, '.a.json.99999999.deadbeef.tmp'); // no process has this id (pid_max ≤ 2^22)
+  const live = join(dir, `.a.json.${process.ppid}.0badf00d.tmp`);
+  const other = join(dir, '.b.json.99999999.cafebabe.tmp');
+  for (const p of [dead, live, other, join(dir, 'keep.tmp')]) writeFileSync(p, 'x');
+  // a write of a.json sweeps a.json's dead temporaries only
+  writeFileAtomic(join(dir, 'a.json'), '{}');
+  assert.deepEqual(readdirSync(dir).sort(), ['.a.json.' + process.ppid + '.0badf00d.tmp', '.b.json.99999999.cafebabe.tmp', 'a.json', 'keep.tmp'].sort());
+  // a sweep of the directory removes every dead writer's temporary (a checkpoint's directory too)
+  mkdirSync(join(dir, '.step-8.99999999.01234567.tmp', 'adapter'), { recursive: true });
+  const removed = sweepStaleTemps(dir).map((p) => p.slice(dir.length + 1)).sort();
+  assert.deepEqual(removed, ['.b.json.99999999.cafebabe.tmp', '.step-8.99999999.01234567.tmp']);
+  assert.ok(readdirSync(dir).includes(`.a.json.${process.ppid}.0badf00d.tmp`));
 });
