@@ -47,12 +47,15 @@ export interface PeftErrorOptions {
   /** What to do about it. */
   hint?: string;
   cause?: unknown;
+  /** The process exit code, when it is not the code's own (a run stopped by SIGTERM: 143). */
+  exitCode?: number;
 }
 
 export class PeftError extends Error {
   readonly code: ErrorCode;
   readonly where?: string;
   readonly hint?: string;
+  private readonly exit?: number;
 
   constructor(code: ErrorCode, message: string, options: PeftErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -60,9 +63,11 @@ export class PeftError extends Error {
     this.code = code;
     this.where = options.where;
     this.hint = options.hint;
+    this.exit = options.exitCode;
   }
 
   get exitCode(): number {
+    if (this.exit !== undefined) return this.exit;
     if (this.code === 'INTERRUPTED') return 130; // the shell's convention for SIGINT
     return INPUT_CODES.has(this.code) ? 2 : 1;
   }

@@ -37,8 +37,32 @@ export function createOutput(opts: { json?: boolean; quiet?: boolean }): Output 
   };
 }
 
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a directory',
+  ENOTDIR: 'a path on the way is not a directory', EEXIST: 'already exists', ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system', EMFILE: 'too many open files', ENAMETOOLONG: 'the path is too long', ELOOP: 'too many symbolic links',
+};
+
+/**
+ * The last line of defence for failures no check turned into a PeftError where they happened: a
+ * file-system error (it names its path) and an allocation that failed are still one line with a
+ * hint, not an "internal error".
+ */
+function asPeftError(e: unknown): PeftError | null {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && typeof err.syscall === 'string' && /^E[A-Z]+$/.test(err.code)) {
+    const what = ERRNO_WORDS[err.code] ?? err.code;
+    return new PeftError('FILE', `cannot ${err.syscall}: ${what}`, { where: err.path, hint: 'check the path, its permissions and the free space', cause: e });
+  }
+  if (e instanceof RangeError && /allocation failed|Invalid (typed )?array length|Array buffer allocation/i.test(e.message)) {
+    return new PeftError('RUN', `out of memory (${e.message})`, { hint: 'a size in the recipe or in config.json is larger than this machine can hold: lower it', cause: e });
+  }
+  return null;
+}
+
 /** Turns any thrown value into an exit code, printing one line (or the JSON error document). */
-export function reportError(e: unknown, out: Output, debug: boolean): number {
+export function reportError(thrown: unknown, out: Output, debug: boolean): number {
+  const e = thrown instanceof PeftError ? thrown : (asPeftError(thrown) ?? thrown);
   if (e instanceof PeftError) {
     if (out.json) process.stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
     process.stderr.write(chalk.red('error: ') + e.toLine() + '\n');
