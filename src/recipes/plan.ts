@@ -105,7 +105,8 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   };
 
   const trainingDoc = obj(doc.training);
-  const maxLength = num(obj(doc.data).max_length, 128);
+  // the default max_length (128) never exceeds the model's positions; a max_length the recipe sets is checked against them
+  const maxLength = num(obj(doc.data).max_length, Math.min(128, sizes?.maxPositions ?? 128));
   const method = compileMethod(doc.method, {
     family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined, sizes, maxLength,
   }, report);
@@ -140,7 +141,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     validation: split('validation'),
     test: split('test'),
     columns: Object.fromEntries(Object.entries(obj(d.columns)).map(([k, v]) => [k, String(v)])),
-    maxLength: num(d.max_length, 128),
+    maxLength,
     packing: typeof d.packing === 'boolean' ? d.packing : taskType === 'causal-lm',
     groupByLength: d.group_by_length === true,
     onError: (d.on_error as 'fail' | 'skip') ?? 'fail',
