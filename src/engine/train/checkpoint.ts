@@ -72,8 +72,8 @@ export function saveCheckpoint(s: Session, opt: Optimizer, state: Omit<TrainerSt
     // a full disk (or any failure) leaves no half-written checkpoint behind; the last complete one stays
     rmSync(tmp, { recursive: true, force: true });
     const last = listCheckpoints(dir).pop();
-    const code = (e as NodeJS.ErrnoException).code ?? (e instanceof PeftError ? (e.cause as NodeJS.ErrnoException | undefined)?.code : undefined);
-    throw new PeftError('FILE', `cannot write the checkpoint of step ${state.step}${code === 'ENOSPC' ? ': no space left on the device' : `: ${(e as Error).message}`}`, {
+    const code = e instanceof PeftError ? (e.cause as NodeJS.ErrnoException | undefined)?.code : (e as NodeJS.ErrnoException).code;
+    throw new PeftError('FILE', `cannot write the checkpoint of step ${state.step}: ${code === 'ENOSPC' ? 'no space left on the device' : (e as Error).message}`, {
       where: dir,
       hint: last ? `free some space; the run resumes from ${last.path} (peft train --resume ${dirname(dir)})` : 'free some space and train again',
       cause: e,
