@@ -44,6 +44,13 @@ export function readConfig(file: string): ConfigRead {
   }
 }
 
+/** A path as written that cannot name a file: a NUL character; `~` (no shell expands it here). */
+export function rawPathProblem(p: string): { message: string; hint: string } | null {
+  if (p.includes('\0')) return { message: 'path contains a NUL character', hint: 'remove the \\0 escape from the path' };
+  if (p === '~' || p.startsWith('~/')) return { message: `path starts with ~ (${p}), which is not expanded`, hint: 'write the home directory out, or a path relative to the recipe' };
+  return null;
+}
+
 /** Why a data path cannot be read as the split's file (null: it can), with a hint. */
 export function dataPathProblem(path: string, format: string): { message: string; hint: string } | null {
   let kind: string | null;

@@ -6,7 +6,7 @@ import type { DataPlan, DataSplitPlan, EvalPlan, GeneratePlan, OptimizerPlan, Pl
 import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
 import { catalogEntry, CATALOG, compileMethod, findModelDir, readModelSizes, type FamilyInfo, type ModelSizes, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
-import { budgetProblems, dataPathProblem, nameFromFile, readConfig } from './plan-checks.js';
+import { budgetProblems, dataPathProblem, nameFromFile, rawPathProblem, readConfig } from './plan-checks.js';
 
 export interface PlanResult {
   plan: Plan | null;
@@ -51,9 +51,17 @@ const METRIC_TASKS: Record<string, TaskType[]> = {
 
 export function planRecipe(r: ResolvedRecipe): PlanResult {
   const issues: RecipeIssue[] = [];
-  const report: Report = (path, message, hint) => issues.push({ where: r.locate(path), path: dottedPath(path), message, hint });
+  // one issue per key: what follows from a key's first problem is not a second mistake
+  const report: Report = (path, message, hint) => {
+    const dotted = dottedPath(path);
+    if (!issues.some((i) => i.path === dotted)) issues.push({ where: r.locate(path), path: dotted, message, hint });
+  };
   const doc = r.doc as Obj;
-  const fileDir = (path: DocPath, p: string): string => resolve(r.baseDir(path), p);
+  const fileDir = (path: DocPath, p: string): string => {
+    const bad = rawPathProblem(p);
+    if (bad) report(path, bad.message, bad.hint);
+    return resolve(r.baseDir(path), p);
+  };
 
   // backbone: must exist and be a family we build (config.json only)
   const bb = obj(doc.backbone);
