@@ -44,6 +44,7 @@ export const inspectCommand: Command<InspectArgs> = {
     if (r.head_params) out.info(`  task head: ${fmt(r.head_params)}`);
     out.info(`  trainable: ${fmt(r.trainable_params)} (${r.trainable_percent.toFixed(4)}% of the backbone)`);
     out.info(`  stored:    ${fmt(r.stored_params)} (${r.stored_percent.toFixed(4)}% of the backbone)`);
+    out.info(`  adapter:   ${fmt(r.adapter_bytes)} bytes of tensors + ${fmt(r.adapter_config_bytes)} bytes of config (${r.adapter_type})`);
     out.info(`  paper:     ${fmt(r.paper_params)} (${paperPercentText((100 * r.paper_params) / r.total_params)}% as He et al. count it: weight matrices only, truncated)`);
     out.info(chalk.dim(`  ${r.peft_line}`));
     out.result({ ok: true, ...r });
