@@ -7,6 +7,7 @@ import { buildData, type SplitStats } from '../data/build.js';
 import { checkData } from '../data/preflight.js';
 import type { ScanResult } from '../data/types.js';
 import { trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
+import { calibrate } from './calibrate.js';
 import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
@@ -69,6 +70,8 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
   ev.onSession?.(s, run.path);
   const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
   ev.onData?.(data.stats);
+  const calibrated = calibrate(s, data.train);
+  if (calibrated > 0) ev.onWarning?.(`initialised from ${calibrated} training examples (${s.plan.method.modules.filter((m) => m.options.init === 'corda').map((m) => m.name).join(', ')}: CorDA)`);
   const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
   if (before) {
     ev.onEvalBefore?.(before);
