@@ -42,6 +42,8 @@ interface State {
 export class IncreAllocator {
   readonly targetTotal: number;
   private st: State;
+  /** The score threshold of the last growth (the k-th largest importance). */
+  lastThreshold: number | null = null;
 
   constructor(readonly modules: readonly SvdLowRank[], readonly s: IncreSettings) {
     this.targetTotal = s.target * modules.length;
@@ -125,6 +127,7 @@ export class IncreAllocator {
     const k = Math.min(this.s.top, this.targetTotal - this.total(), s.length);
     if (k <= 0) return [];
     const threshold = [...s].sort((a, b) => b - a)[k - 1];
+    this.lastThreshold = threshold;
     const grown: number[] = [];
     this.modules.forEach((m, i) => {
       const [active, reserve] = m.ranks;
@@ -160,6 +163,12 @@ export class IncreAllocator {
     this.st = { started: Boolean(meta.started), done: Boolean(meta.done), ipt: meta.ipt ?? this.st.ipt, unc: meta.unc ?? this.st.unc, ranks: [] };
     meta.ranks?.forEach(([a, r], i) => this.modules[i]?.setRanks(a, r));
     if (this.st.done) for (const m of this.modules) m.scoring = false;
+  }
+
+  /** Trainable numbers of a module now: active·(in + out + 1) + reserve·(in + out) (their count). */
+  static trainable(m: SvdLowRank): number {
+    const [active, reserve] = m.ranks;
+    return active * (m.inDim + m.outDim + 1) + reserve * (m.inDim + m.outDim);
   }
 
   /**
