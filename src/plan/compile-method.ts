@@ -147,6 +147,11 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
   const layersPath: DocPath = [...base, 'layers'];
   const layers = parseLayers(spec.layers, layersPath, report);
   checkLayersInRange(layers, ctx.depth, layersPath, report);
+  for (const [key, use] of Object.entries(fn.options) as [string, OptionUse<unknown>][]) {
+    if (use.conditional && spec[key] !== undefined && !use.conditional.applies(options)) {
+      report([...base, key], `${key} applies with ${use.conditional.scope} only`, `remove it, or choose ${use.conditional.scope}`);
+    }
+  }
   const shape = { insertion, composition, scale, positions, heads, postLn: ctx.family?.postLn ?? null, familyName: ctx.family?.name ?? null };
   for (const problem of fn.check?.(options as never, shape) ?? []) report([...base, problem.key], problem.message, problem.hint);
   return { name, preset: presetName, positions, function: kind, insertion, composition, scale, heads, layers, options } as ModulePlan;

@@ -17,6 +17,8 @@ export interface OptionUse<T> {
   schema: OptionSchema;
   /** undefined: the option stays absent unless the recipe sets it. */
   fallback: T | ((decided: Record<string, unknown>) => T) | undefined;
+  /** Decided only when the options before it make it apply (`when`); absent otherwise. */
+  conditional?: { applies: (decided: Record<string, unknown>) => boolean; scope: string };
   /** Phantom: the option's decided type. */
   readonly _type?: T;
 }
@@ -33,7 +35,7 @@ export interface OptionDef<T> {
    * Decided (with this default) only when `applies` holds for the options decided before it
    * (a basis's own options when that basis is chosen); absent otherwise.
    */
-  when(applies: (decided: Record<string, unknown>) => boolean, fallback: T | ((decided: Record<string, unknown>) => T)): OptionUse<T | undefined>;
+  when(applies: (decided: Record<string, unknown>) => boolean, scope: string, fallback: T | ((decided: Record<string, unknown>) => T)): OptionUse<T | undefined>;
 }
 
 function def<T>(key: string, schema: OptionSchema): OptionDef<T> {
@@ -41,8 +43,8 @@ function def<T>(key: string, schema: OptionSchema): OptionDef<T> {
     key, schema,
     use: (fallback) => ({ key, schema, fallback }),
     optional: () => ({ key, schema, fallback: undefined }),
-    when: (applies, fallback) => ({
-      key, schema,
+    when: (applies, scope, fallback) => ({
+      key, schema, conditional: { applies, scope },
       fallback: (d: Record<string, unknown>) => (!applies(d) ? undefined
         : typeof fallback === 'function' ? (fallback as (x: Record<string, unknown>) => T)(d) : fallback),
     }),

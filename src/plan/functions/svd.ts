@@ -31,9 +31,9 @@ export const SVD = defineFunction({
     beta2: OPTIONS.beta2.use(0.85),
     orth_reg: OPTIONS.orth_reg.use((o) => (growing(o) ? 0.1 : 0.5)),
     // IncreLoRA: incre_rank_num (target_rank / 2 by their table), top_h, and our reserved space
-    grow_by: OPTIONS.grow_by.when(growing, (o) => Math.max(1, Math.floor((o.target_rank as number) / 2))),
-    grow_modules: OPTIONS.grow_modules.when(growing, 2),
-    max_rank: OPTIONS.max_rank.when(growing, (o) => 2 * (o.target_rank as number) + (o.grow_by as number)),
+    grow_by: OPTIONS.grow_by.when(growing, 'rank_schedule: grow', (o) => Math.max(1, Math.floor((o.target_rank as number) / 2))),
+    grow_modules: OPTIONS.grow_modules.when(growing, 'rank_schedule: grow', 2),
+    max_rank: OPTIONS.max_rank.when(growing, 'rank_schedule: grow', (o) => 2 * (o.target_rank as number) + (o.grow_by as number)),
   },
   defaults: { positions: ['attn.query', 'attn.value'], insertion: 'parallel', composition: 'scaled', init: 'lora', heads: 'single' },
   inits: ['lora', 'random'],
