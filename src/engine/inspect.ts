@@ -28,6 +28,8 @@ export interface ModuleReport {
   function: string;
   positions: { position: string; stack: string; layers: number[]; sites: number; params: number }[];
   trainable_params: number;
+  /** Of the trainable ones, those shared by all its sites (a vector bank, shard pools, a subspace's d). */
+  shared_params: number;
   stored_params: number;
   /** He et al.'s count (App. B): the stored weight matrices, no biases (see paper-budget.ts). */
   paper_params: number;
@@ -109,7 +111,7 @@ export function inspectPlan(plan: Plan): InspectReport {
     if (m.counts) ({ trainable, stored } = m.counts());
     const paper = paperParams(m.storedShapes ? [...m.storedShapes.values()] : shapes);
     return {
-      name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, stored_params: stored, paper_params: paper,
+      name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, shared_params: moduleWide, stored_params: stored, paper_params: paper,
     };
   });
   let unfrozen = 0;

@@ -12,6 +12,19 @@ interface InspectArgs {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** 0,1,2,3,7 → 0–3,7. */
+function layerRanges(layers: number[]): string {
+  const sorted = [...layers].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j - i >= 2 ? `${sorted[i]}–${sorted[j]}` : sorted.slice(i, j + 1).join(','));
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
 export const inspectCommand: Command<InspectArgs> = {
   command: 'inspect <target>',
   describe: 'show the compiled plan of a recipe, or a backbone directory\'s size, without reading weights',
@@ -34,9 +47,9 @@ export const inspectCommand: Command<InspectArgs> = {
     const r = inspectPlan(plan);
     out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);
     for (const m of r.modules) {
-      out.info(`  ${chalk.bold(m.name)} (${m.function}): ${fmt(m.trainable_params)} trainable, ${fmt(m.stored_params)} stored`);
+      out.info(`  ${chalk.bold(m.name)} (${m.function}): ${fmt(m.trainable_params)} trainable${m.shared_params ? ` (${fmt(m.shared_params)} shared by all its sites)` : ''}, ${fmt(m.stored_params)} stored`);
       for (const p of m.positions) {
-        const layers = p.layers.length ? `layers ${p.layers.join(',')}` : 'embeddings';
+        const layers = p.layers.length ? `layers ${layerRanges(p.layers)}` : 'embeddings';
         out.info(`    ${p.stack === 'model' ? '' : p.stack + '.'}${p.position.padEnd(18)} ${layers.padEnd(24)} ${String(p.sites).padStart(3)} sites  ${fmt(p.params)} params`);
       }
     }
