@@ -11,7 +11,8 @@
 // The rest of W stays frozen. Where the authors (and peft) write W − s·B0·A0 into the backbone,
 // we leave the backbone untouched and subtract the initial pair in Δ — the same function:
 //   Δh = s·u·(B·A − B0·A0)ᵀ,  zero at init.
-// B0 and A0 are stored with the adapter (it needs them, like peft's conversion to a rank-2r LoRA).
+// B0 and A0 are stored with the adapter: it is written as peft's LORA of rank 2r, [A; A0] and
+// [B, −B0] (adapters/peft/corda-config.ts), as peft converts CorDA for the original weights.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';

@@ -1,7 +1,8 @@
 // Every preset of the low-rank family saves and loads back to the same logits on the fixture
 // LLaMA, with what the papers store: the seed instead of regenerated tensors, LoLDU's diagonal
 // without its LU factors, CorDA's initial pair, grown ranks; and adapter_model.safetensors has
-// exactly the size `peft inspect` predicts.
+// exactly the size `peft inspect` predicts. CorDA is written as Python peft's LORA of rank 2r (how
+// peft converts a CorDA adapter for the original weights) and loads back as that LoRA.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -26,7 +27,8 @@ const CASES: [string, Record<string, unknown>, RegExp | null][] = [
   ['mola', { preset: 'mola', experts: [2, 3], rank: 2, position: ['attn.query'] }, /(router|lora_[AB])$/],
   ['increlora', { preset: 'increlora', rank: 1, target_rank: 2, position: ['attn.query', 'attn.value'] }, /(lora_[AEB]|rank_state)$/],
   ['triadaptlora', { preset: 'triadaptlora', rank: 2, target_rank: 4, position: ['attn.query'] }, /(lora_(A|B|C_row|C_col)|rank_state)$/],
-  ['corda', { preset: 'corda', rank: 4, position: ['attn.query'] }, /(lora_[AB]|corda_[AB]0)$/],
+  // written as peft converts CorDA for the original weights: a LoRA of rank 2r, [A; A0] and [B, −B0]
+  ['corda', { preset: 'corda', rank: 4, position: ['attn.query'] }, /lora_[AB]\.weight$/],
   ['intrinsic-dim', { preset: 'intrinsic-dim', dimension: 30, position: ['attn.query', 'attn.value'] }, /subspace\.d$/],
 ];
 
@@ -45,6 +47,10 @@ for (const [name, words, stored] of CASES) {
     const dir = mkdtempSync(join(tmpdir(), 'peft-lowrank-'));
     const saved = saveAdapter(peft, dir, { baseModel: 'models/llama' });
     const names = openSafetensors(saved.weights).names();
+    if (name === 'corda') {
+      assert.equal(saved.type, 'LORA');
+      assert.deepEqual(openSafetensors(saved.weights).info('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight').shape, [8, 32]);
+    }
     assert.ok(names.length > 0 && names.every((n) => stored!.test(n)), `${names.filter((n) => !stored!.test(n))}`);
     assert.equal(statSync(saved.weights).size, adapterSize(peft, { baseModel: 'models/llama' }).weights, 'the size inspect predicts');
     const { model: fresh } = loadBackbone(fixture('models', 'llama'), { task: 'causal-lm' });
