@@ -30,7 +30,7 @@ export class ExpertsLowRank extends SiteModule {
   readonly A: Param;
   readonly B: Param;
   /** Router logits of the latest training forward, for the balancing loss. */
-  routed: { ctx: ForwardContext; logits: tf.Tensor2D } | null = null;
+  routed: { logits: tf.Tensor2D } | null = null;
   constructor(readonly inDim: number, readonly outDim: number, readonly rank: number, readonly experts: number, readonly topK: number) {
     super();
     this.router = this.param('router', [experts, inDim], ['adapter']);
@@ -53,7 +53,7 @@ export class ExpertsLowRank extends SiteModule {
     const u2 = tf.reshape(u, [-1, this.inDim]) as tf.Tensor2D;
     const n = u2.shape[0];
     const { weights, logits } = this.routing(u2);
-    if (ctx?.training) this.routed = { ctx, logits };
+    if (ctx?.training) this.routed = { logits };
     const E = this.experts;
     // every expert on every token: [n, E·r] → [E, n, r] · B_eᵀ → [E, n, out], weighted by [E, n, 1]
     const low = tf.transpose(tf.reshape(tf.matMul(u2, tf.reshape(this.A.value, [E * this.rank, this.inDim]) as tf.Tensor2D, false, true), [n, E, this.rank]), [1, 0, 2]);

@@ -17,7 +17,7 @@ import type { OptionsOf } from '../../plan/index.js';
 import { SiteModule, buildPerSite } from './compose.js';
 import type { BuiltModule, FunctionModule } from './types.js';
 import { RankAllocator, type AllocatorSettings } from './rank-allocator.js';
-import { IncreAllocator, RESERVE_E } from './increlora-allocator.js';
+import { IncreAllocator } from './increlora-allocator.js';
 import { detach, tap } from './grad-tap.js';
 import { setFrozen } from './regenerate.js';
 
@@ -158,4 +158,3 @@ export const svdModule: FunctionModule<'svd'> = {
   },
 };
 
-export { RESERVE_E };
