@@ -1,6 +1,7 @@
 // What a recipe or a backbone directory amounts to, from config.json alone: the backbone's
 // exact parameter count, and for a recipe the modules per position and layer with their
-// trainable parameters (during training) and stored parameters (in the adapter file).
+// trainable parameters (during training), stored parameters (in the adapter file) and the
+// adapter file's size in bytes.
 // No weights are read and no tensors are allocated: parameters only have shapes here.
 import { join } from 'node:path';
 import type { Plan } from '../plan/index.js';
@@ -9,6 +10,7 @@ import { injectMethod } from './methods/inject.js';
 import { isHeadParam, layerOf } from './methods/trainable.js';
 import { resolveLayers } from '../plan/index.js';
 import { paperParams, paperPercent } from './paper-budget.js';
+import { adapterSize } from './adapters/peft/save.js';
 
 export interface BackboneReport {
   dir: string;
@@ -27,6 +29,8 @@ export interface ModuleReport {
   function: string;
   positions: { position: string; stack: string; layers: number[]; sites: number; params: number }[];
   trainable_params: number;
+  /** Of the trainable ones, those shared by all its sites (a vector bank, shard pools, a subspace's d). */
+  shared_params: number;
   stored_params: number;
   /** He et al.'s count (App. B): the stored weight matrices, no biases (see paper-budget.ts). */
   paper_params: number;
@@ -44,6 +48,12 @@ export interface InspectReport extends BackboneReport {
   paper_params: number;
   /** paper_params over the backbone's parameters, truncated as the paper prints it (6.7, 0.47). */
   paper_percent: number;
+  /** The type the adapter is saved as (LORA, VERA, UNIFIED_VIEW, …). */
+  adapter_type: string;
+  /** Bytes of adapter_model.safetensors as training would write it (tensors of the stored shapes, F32). */
+  adapter_bytes: number;
+  /** Bytes of adapter_config.json (the seed of regenerated tensors lives there). */
+  adapter_config_bytes: number;
   /** Python peft's print_trainable_parameters() line. */
   peft_line: string;
 }
@@ -75,6 +85,7 @@ export function inspectPlan(plan: Plan): InspectReport {
   });
   const peft = injectMethod(model, plan.method, plan.seed, { shapesOnly: true });
   const storeParams = peft.store.namedParams();
+  const storedBuffers = peft.store.namedBuffers().filter(([, b]) => b.tags.has('stored'));
   const modules: ModuleReport[] = peft.modules.map((m) => {
     const byPos = new Map<string, ModuleReport['positions'][number]>();
     let trainable = 0;
@@ -92,16 +103,21 @@ export function inspectPlan(plan: Plan): InspectReport {
       if (site.layer >= 0 && !e.layers.includes(site.layer)) e.layers.push(site.layer);
       byPos.set(key, e);
     }
+    const mine = (name: string) => name.startsWith(`${m.plan.name}.`) || m.sites.some((site) => name.startsWith(`${site.path}.${m.plan.name}.`));
     const moduleWide = storeParams.filter(([name]) => name.startsWith(`${m.plan.name}.`)).reduce((a, [, p]) => a + p.size, 0);
     trainable += moduleWide;
-    const stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : trainable;
+    // frozen tensors the adapter file keeps (save_projection, CorDA's initial pair, grown ranks)
+    const keptBuffers = storedBuffers.filter(([name]) => mine(name)).reduce((a, [, b]) => a + b.size, 0);
+    let stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : trainable + keptBuffers;
+    if (m.counts) ({ trainable, stored } = m.counts());
     const paper = paperParams(m.storedShapes ? [...m.storedShapes.values()] : shapes);
     return {
-      name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, stored_params: stored, paper_params: paper,
+      name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, shared_params: moduleWide, stored_params: stored, paper_params: paper,
     };
   });
   let unfrozen = 0;
   let head = 0;
+  const backboneNames: string[] = [];
   for (const [name, p] of model.root.namedParams()) {
     const isHead = isHeadParam(peft, name);
     let train = peft.method.trainHead && isHead;
@@ -114,7 +130,9 @@ export function inspectPlan(plan: Plan): InspectReport {
     }
     if (train && isHead) head += p.size;
     else if (train) unfrozen += p.size;
+    if (train) backboneNames.push(name);
   }
+  const file = adapterSize(peft, { baseModel: plan.backbone.path, backboneNames });
   const adapterTrainable = modules.reduce((a, m) => a + m.trainable_params, 0);
   const adapterStored = modules.reduce((a, m) => a + m.stored_params, 0);
   const total = countParams(model);
@@ -133,6 +151,9 @@ export function inspectPlan(plan: Plan): InspectReport {
     stored_percent: (100 * stored) / base,
     paper_params: paper,
     paper_percent: paperPercent((100 * paper) / base),
+    adapter_type: file.type,
+    adapter_bytes: file.weights,
+    adapter_config_bytes: file.config,
     peft_line: `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${all.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / all).toFixed(4)}`,
   };
 }

@@ -75,14 +75,19 @@ export interface MethodContext {
 
 /** The options of a function, decided: the spec's value, else the table's default (in the table's order). */
 function decideOptions(fn: FunctionSpec, spec: ModuleSpec, dropout: number): Record<string, unknown> {
-  const decided: Record<string, unknown> = {};
+  // init first: some options exist only for an init (CorDA's); it is listed last in the plan
+  const init = (spec.init as InitKind | undefined) ?? fn.defaults.init;
+  const decided: Record<string, unknown> = { init };
   for (const [key, use] of Object.entries(fn.options) as [string, OptionUse<unknown>][]) {
     const given = spec[key];
     if (given !== undefined) decided[key] = given;
-    else if (typeof use.fallback === 'function') decided[key] = (use.fallback as (o: Record<string, unknown>) => unknown)(decided);
-    else if (use.fallback !== undefined) decided[key] = use.fallback;
+    else if (typeof use.fallback === 'function') {
+      const v = (use.fallback as (o: Record<string, unknown>) => unknown)(decided);
+      if (v !== undefined) decided[key] = v;
+    } else if (use.fallback !== undefined) decided[key] = use.fallback;
   }
-  decided.init = (spec.init as InitKind | undefined) ?? fn.defaults.init;
+  delete decided.init;
+  decided.init = init;
   decided.dropout = spec.dropout ?? dropout;
   return decided;
 }
@@ -155,7 +160,12 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
   const layersPath: DocPath = [...base, 'layers'];
   const layers = parseLayers(spec.layers, layersPath, report);
   checkLayersInRange(layers, ctx.depth, layersPath, report);
-  const shape = { insertion, composition, scale, positions, postLn: ctx.family?.postLn ?? null, familyName: ctx.family?.name ?? null };
+  for (const [key, use] of Object.entries(fn.options) as [string, OptionUse<unknown>][]) {
+    if (use.conditional && spec[key] !== undefined && !use.conditional.applies(options)) {
+      report([...base, key], `${key} applies with ${use.conditional.scope} only`, `remove it, or choose ${use.conditional.scope}`);
+    }
+  }
+  const shape = { insertion, composition, scale, positions, heads, postLn: ctx.family?.postLn ?? null, familyName: ctx.family?.name ?? null };
   for (const problem of fn.check?.(options as never, shape) ?? []) report([...base, problem.key], problem.message, problem.hint ?? `peft methods ${kind} shows what ${kind} takes`);
   if (ctx.sizes) {
     for (const problem of sizeProblems({ function: kind, options, positions } as ModulePlan, ctx.sizes, ctx.maxLength ?? 0)) {

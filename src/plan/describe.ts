@@ -12,6 +12,7 @@ export function layersText(l: LayerSelector): string {
 }
 
 function valueText(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
   if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(' ');
   return String(v);
 }

@@ -1,6 +1,7 @@
 // Method presets: each is data — a point (or a set of points) of the unified view's design
 // space — never code. `peft methods` lists them; `peft methods NAME` prints the expansion.
 import type { UnfreezeTarget } from './types.js';
+import { LOWRANK_FAMILY } from './presets-lowrank.js';
 
 /** A module as a recipe writes it (every key optional; the planner decides the rest). */
 export interface ModuleSpec {
@@ -147,6 +148,7 @@ export const PRESETS: Preset[] = [
       },
     },
   },
+  ...LOWRANK_FAMILY,
   {
     name: 'full', summary: 'full fine-tuning: every backbone parameter trains',
     source: 'baseline (Devlin et al. 2019; Howard & Ruder 2018)',

@@ -12,6 +12,19 @@ interface InspectArgs {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** 0,1,2,3,7 → 0–3,7. */
+function layerRanges(layers: number[]): string {
+  const sorted = [...layers].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j - i >= 2 ? `${sorted[i]}–${sorted[j]}` : sorted.slice(i, j + 1).join(','));
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
 export const inspectCommand: Command<InspectArgs> = {
   command: 'inspect <target>',
   describe: 'show the compiled plan of a recipe, or a backbone directory\'s size, without reading weights',
@@ -35,9 +48,9 @@ export const inspectCommand: Command<InspectArgs> = {
     const r = inspectPlan(plan);
     out.info(`${chalk.bold(plan.name)}: ${plan.method.preset} on ${r.family} (${r.architecture}), ${fmt(r.total_params)} backbone parameters`);
     for (const m of r.modules) {
-      out.info(`  ${chalk.bold(m.name)} (${m.function}): ${fmt(m.trainable_params)} trainable, ${fmt(m.stored_params)} stored`);
+      out.info(`  ${chalk.bold(m.name)} (${m.function}): ${fmt(m.trainable_params)} trainable${m.shared_params ? ` (${fmt(m.shared_params)} shared by all its sites)` : ''}, ${fmt(m.stored_params)} stored`);
       for (const p of m.positions) {
-        const layers = p.layers.length ? `layers ${p.layers.join(',')}` : 'embeddings';
+        const layers = p.layers.length ? `layers ${layerRanges(p.layers)}` : 'embeddings';
         out.info(`    ${p.stack === 'model' ? '' : p.stack + '.'}${p.position.padEnd(18)} ${layers.padEnd(24)} ${String(p.sites).padStart(3)} sites  ${fmt(p.params)} params`);
       }
     }
@@ -45,6 +58,7 @@ export const inspectCommand: Command<InspectArgs> = {
     if (r.head_params) out.info(`  task head: ${fmt(r.head_params)}`);
     out.info(`  trainable: ${fmt(r.trainable_params)} (${r.trainable_percent.toFixed(4)}% of the backbone)`);
     out.info(`  stored:    ${fmt(r.stored_params)} (${r.stored_percent.toFixed(4)}% of the backbone)`);
+    out.info(`  adapter:   ${fmt(r.adapter_bytes)} bytes of tensors + ${fmt(r.adapter_config_bytes)} bytes of config (${r.adapter_type})`);
     out.info(`  paper:     ${fmt(r.paper_params)} (${paperPercentText((100 * r.paper_params) / r.total_params)}% as He et al. count it: weight matrices only, truncated)`);
     out.info(chalk.dim(`  ${r.peft_line}`));
     out.result({ ok: true, ...r });

@@ -384,6 +384,15 @@ function encodeSafetensorsHeader(
     return { name: t.name, dtype, shape: [...t.shape], data: t.data, byteLength: count * DTYPE_SIZE[dtype] };
   });
   ordered.sort((a, b) => DTYPE_ORDER.indexOf(b.dtype) - DTYPE_ORDER.indexOf(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { json, dataBytes: offset } = headerJson(ordered, metadata);
+  const header = Buffer.alloc(8 + json.length);
+  header.writeBigUInt64LE(BigInt(json.length), 0);
+  json.copy(header, 8);
+  return { header, ordered, dataBytes: offset };
+}
+
+/** The padded JSON header for tensors in data order, and the bytes of their data. */
+function headerJson(ordered: readonly { name: string; dtype: Dtype; shape: number[]; byteLength: number }[], metadata: Record<string, string> | null): { json: Buffer; dataBytes: number } {
   const parts: string[] = [];
   let offset = 0;
   for (const t of ordered) {
@@ -401,10 +410,18 @@ function encodeSafetensorsHeader(
   let json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const header = Buffer.alloc(8 + json.length);
-  header.writeBigUInt64LE(BigInt(json.length), 0);
-  json.copy(header, 8);
-  return { header, ordered, dataBytes: offset };
+  return { json, dataBytes: offset };
+}
+
+/** The size in bytes of the file writeSafetensors would write for tensors of these shapes (F32 unless given). */
+export function safetensorsSize(tensors: readonly { name: string; shape: readonly number[]; dtype?: Dtype }[], metadata: Record<string, string> = { format: 'pt' }): number {
+  const ordered = tensors.map((t) => {
+    const dtype = t.dtype ?? 'F32';
+    return { name: t.name, dtype, shape: [...t.shape], byteLength: t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[dtype] };
+  });
+  ordered.sort((a, b) => DTYPE_ORDER.indexOf(b.dtype) - DTYPE_ORDER.indexOf(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { json, dataBytes } = headerJson(ordered, metadata);
+  return 8 + json.length + dataBytes;
 }
 
 /** The dtype a typed array holds without conversion (Uint16Array → U16, Uint8Array → U8). */

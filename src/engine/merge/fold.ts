@@ -20,7 +20,7 @@ export interface MergeReport {
 function refuse(plan: ModulePlan, site: SiteInfo, why: string): PeftError {
   return new PeftError('RECIPE', `${plan.name} (${plan.function} at ${site.position}) cannot be merged: ${why}`, {
     where: `method.modules.${plan.name}`,
-    hint: 'mergeable: lowrank (LoRA, rsLoRA, DoRA), LoHa, AdaLoRA, scaling (IA³) and bias at projections; keep the adapter unmerged otherwise',
+    hint: 'mergeable: lowrank (LoRA and its family but routed experts), LoHa, svd (AdaLoRA, IncreLoRA), subspace, scaling (IA³) and bias at projections; keep the adapter unmerged otherwise',
   });
 }
 
@@ -104,6 +104,14 @@ function mergeOrCheck(peft: PeftModel, apply: boolean): MergeReport {
           if (apply) foldScaling(f.vector(), target, produced ? 'rows' : 'columns');
           break;
         }
+        case 'affine': {
+          target = site.kind === 'linear' ? targetOf(peft, modules, site, 'output') : null;
+          if (!target) throw refuse(m.plan, site, 'it reads the projection\'s own output, so it merges only at a projection with a weight of its own');
+          const t = target;
+          if (f.addsBias && !t.linear.bias) throw refuse(m.plan, site, `its biases would need ${t.site.path} to have a bias, which this architecture lacks`);
+          if (apply) affine(t.linear, f.apply);
+          break;
+        }
         case 'bias': {
           target = targetOf(peft, modules, site, 'output');
           if (!target) throw refuse(m.plan, site, 'a bias merges into a projection only');
@@ -136,6 +144,16 @@ function foldLinearDelta(deltaT: tf.Tensor2D, t: Target): void {
   });
   deltaT.dispose();
   linear.weight.set(next);
+}
+
+/** W, b ← f(W, b), W seen as [out, in] whatever the storage layout. */
+function affine(linear: Linear, f: (w: tf.Tensor2D, b: tf.Tensor1D | null) => { w: tf.Tensor2D; b: tf.Tensor1D | null }): void {
+  const w = tf.tidy(() => linear.weightOutIn());
+  const { w: nw, b: nb } = f(w, (linear.bias?.value as tf.Tensor1D | undefined) ?? null);
+  if (w !== linear.weight.value) w.dispose();
+  linear.weight.set(linear.layout === 'out_in' ? nw : tf.tidy(() => tf.transpose(nw)));
+  if (linear.layout !== 'out_in') nw.dispose();
+  if (linear.bias && nb) linear.bias.set(nb);
 }
 
 /** W ← f(W), W seen as [out, in] whatever the storage layout. */

@@ -66,9 +66,19 @@ export abstract class SiteModule extends Module implements Attachment, Foldable 
     return this.insertion === 'parallel' ? x : h;
   }
 
+  /** Δh at a site (dropout on its input); a module that reads both x and h (Hydra's branches) overrides it. */
+  protected deltaAt(x: tf.Tensor, h: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return this.delta(ctx.dropout(this.input(x, h), this.dropoutRate), ctx);
+  }
+
+  /** The module's input dropout rate. */
+  protected get inputDropout(): number {
+    return this.dropoutRate;
+  }
+
   transform(x: tf.Tensor, h: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const u = this.input(x, h);
-    const d = this.delta(ctx.dropout(u, this.dropoutRate), ctx);
+    const d = this.deltaAt(x, h, ctx);
     switch (this.composition) {
       case 'add':
         return tf.add(h, d);

@@ -11,7 +11,9 @@ export type InitRule =
   | { kind: 'normal'; std: number; mean?: number }
   /** torch's kaiming_uniform_(a=√5) on a [fanOut, fanIn] weight: U(±1/√fanIn) (nn.Linear's default). */
   | { kind: 'kaiming'; fanIn: number }
-  | { kind: 'uniform'; bound: number };
+  | { kind: 'uniform'; bound: number }
+  /** Values computed by the module (from the backbone's weights or data), in the parameter's shape. */
+  | { kind: 'values'; values: Float32Array };
 
 export function initParam(p: Param, rule: InitRule, seed: number): void {
   const n = p.size;
@@ -24,6 +26,7 @@ export function initParam(p: Param, rule: InitRule, seed: number): void {
     case 'normal': values = normalArray(n, rule.std, s, rule.mean ?? 0); break;
     case 'kaiming': { const b = 1 / Math.sqrt(rule.fanIn); values = uniformArray(n, -b, b, s); break; }
     case 'uniform': values = uniformArray(n, -rule.bound, rule.bound, s); break;
+    case 'values': values = rule.values; break;
   }
   p.set(tf.tensor(values, [...p.shape]));
 }

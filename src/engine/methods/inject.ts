@@ -8,7 +8,7 @@ import type { SiteInfo, TaskModel } from '../backbones/types.js';
 import type { MethodPlan, ModulePlan } from '../../plan/index.js';
 import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../plan/index.js';
 import { MODULES } from './registry.js';
-import type { BuiltModule, FunctionModule } from './types.js';
+import type { BuiltModule, Calibration, FunctionModule } from './types.js';
 import { seededInit, shapesOnly } from './init.js';
 import { PeftError } from '../../errors.js';
 
@@ -18,6 +18,8 @@ export interface InjectedModule {
   storedShapes?: Map<string, number[]>;
   /** Values of the stored tensors when they differ from the parameters (see BuiltModule). */
   storedTensors?: () => Map<string, tf.Tensor>;
+  /** Counts the shapes do not say (see BuiltModule.counts). */
+  counts?: () => { trainable: number; stored: number };
 }
 
 export interface PeftModel {
@@ -37,6 +39,8 @@ export interface PeftModel {
   /** The modules' training state beyond parameters (for checkpoints); arrays named `<module index>.<name>`. */
   trainingState(): { meta: Record<string, unknown>; arrays: Map<string, Float32Array> };
   restoreTrainingState(meta: Record<string, unknown> | undefined, read: (name: string) => Float32Array | null): void;
+  /** The modules that initialise from data (CorDA), or null when none does. */
+  calibration: Calibration | null;
 }
 
 function stackDepths(sites: SiteInfo[]): Map<string, number> {
@@ -73,14 +77,17 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
 }
 
 export interface InjectOptions {
-  /** Parameters get shapes and no values (inspect). */
+  /** Parameters get shapes and no values, and nothing is regenerated or derived (inspect). */
   shapesOnly?: boolean;
+  /** Parameters are left unset (an adapter file sets them), but frozen tensors are made (loading). */
+  noInit?: boolean;
   /** The backbone's tokenizer, for modules initialised from text (prompt `init: text`). */
   tokenize?: (text: string) => number[];
 }
 
 export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: InjectOptions = {}): PeftModel {
-  const init = opts.shapesOnly ? shapesOnly : seededInit(seed);
+  const init = opts.shapesOnly || opts.noInit ? shapesOnly : seededInit(seed);
+  const values = !opts.shapesOnly;
   const store = new Container();
   const attachments = new Map<string, Attachment[]>();
   const modules: InjectedModule[] = [];
@@ -89,7 +96,7 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
   for (const plan of method.modules) {
     const module = MODULES[plan.function] as FunctionModule<typeof plan.function>;
     const sites = matchSites(model, plan);
-    const built = module.build({ plan: plan as never, sites, model, store, seed, init, tokenize: opts.tokenize });
+    const built = module.build({ plan: plan as never, sites, model, store, seed, init, values, tokenize: opts.tokenize });
     for (const [key, a] of built.attachments) {
       const list = attachments.get(key) ?? [];
       list.push(a);
@@ -97,11 +104,17 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
     }
     positionOffset += built.positionOffset ?? 0;
     hooks.push(built);
-    modules.push({ plan, sites, storedShapes: built.storedShapes, storedTensors: built.storedTensors?.bind(built) });
+    modules.push({ plan, sites, storedShapes: built.storedShapes, storedTensors: built.storedTensors?.bind(built), counts: built.counts?.bind(built) });
   }
   store.nameTree();
+  const calibrations = hooks.map((h) => h.calibration).filter((c): c is Calibration => Boolean(c));
+  const calibration: Calibration | null = calibrations.length === 0 ? null : {
+    batches: Math.max(...calibrations.map((c) => c.batches)),
+    start: () => calibrations.forEach((c) => c.start()),
+    finish: () => calibrations.forEach((c) => c.finish()),
+  };
   return {
-    model, method, store, attachments, modules, positionOffset,
+    model, method, store, attachments, modules, positionOffset, calibration,
     context: (opts) => new ForwardContext(attachments, { ...opts, positionOffset }),
     afterStep: (info) => {
       for (const h of hooks) h.afterStep?.(info);

@@ -1,6 +1,7 @@
 // lowrank: Δh = u·Aᵀ·Bᵀ (identity nonlinearity), A [r, in] and B [out, r] as Python peft stores
 // lora_A / lora_B. With composition `scaled` and s = α/r this is LoRA (He et al. Eq. 6). With
-// heads: multi it is the per-head form (multihead.ts); with dora, DoRA (dora.ts).
+// heads: multi it is the per-head form (multihead.ts); with dora, DoRA (dora.ts); the other points
+// of the family (basis, factorization, branches, experts, init: corda) each have their file.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
@@ -9,6 +10,16 @@ import type { FunctionModule } from './types.js';
 import { initLowRankPair } from './init.js';
 import { buildMultiHead } from './multihead.js';
 import { buildDora } from './dora.js';
+import { buildShared } from './shared-basis.js';
+import { buildCombination } from './random-combination.js';
+import { buildBank } from './vector-bank.js';
+import { buildShards } from './shard-pool.js';
+import { buildLdu } from './ldu.js';
+import { buildTucker } from './flora.js';
+import { buildTriangular } from './triangular.js';
+import { buildExperts } from './experts.js';
+import { buildCorda } from './corda.js';
+import { buildBranched } from './branches.js';
 
 export class LowRank extends SiteModule {
   protected readonly nonlinear = null;
@@ -28,12 +39,23 @@ export class LowRank extends SiteModule {
   }
 }
 
+/** The builder of each point of the lowrank family: basis, factorization, branches, experts, init. */
 export const lowrankModule: FunctionModule<'lowrank'> = {
   kind: 'lowrank',
   build(c) {
     const o = c.plan.options;
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
     if (o.dora) return buildDora(c);
+    if (o.basis === 'shared') return buildShared(c);
+    if (o.basis === 'combination') return buildCombination(c);
+    if (o.basis === 'bank') return buildBank(c);
+    if (o.basis === 'shards') return buildShards(c);
+    if (o.factorization === 'ldu') return buildLdu(c);
+    if (o.factorization === 'tucker') return buildTucker(c);
+    if (o.factorization === 'triangular') return buildTriangular(c);
+    if (o.experts !== 1) return buildExperts(c);
+    if (o.init === 'corda') return buildCorda(c);
+    if (o.branches !== 'single' || o.bias) return buildBranched(c);
     return buildPerSite(c, (site, uDim) => new LowRank(uDim, site.outDim, o.rank),
       (m, _site, uDim) => initLowRankPair(c.init, o.init, m.A, m.B, uDim, o.rank));
   },

@@ -10,6 +10,7 @@ import { prefixModule } from './prefix.js';
 import { promptModule } from './prompt.js';
 import { hadamardModule } from './hadamard.js';
 import { svdModule } from './svd.js';
+import { subspaceModule } from './subspace.js';
 
 export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   lowrank: lowrankModule,
@@ -20,4 +21,5 @@ export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   prompt: promptModule,
   hadamard: hadamardModule,
   svd: svdModule,
+  subspace: subspaceModule,
 };

@@ -18,6 +18,12 @@ export interface BuildContext<P extends ModulePlan = ModulePlan> {
   seed: number;
   /** Initialises a parameter (seeded from the recipe), or nothing when only shapes are wanted. */
   init: InitFn;
+  /**
+   * Whether the module's tensors will be computed with (training, inference, a loaded adapter):
+   * then frozen tensors regenerated from a seed or derived from the backbone's weights are made.
+   * False for inspection (shapes only, nothing allocated).
+   */
+  values: boolean;
   /** The backbone's tokenizer without special tokens (prompt `init: text`); absent when none was loaded. */
   tokenize?: (text: string) => number[];
 }
@@ -48,6 +54,24 @@ export interface BuiltModule {
   trainingState?(): MethodTrainingState;
   /** Restores what `trainingState` returned (`read` gives null for a name it lacks). */
   restoreTrainingState?(meta: unknown, read: (name: string) => Float32Array | null): void;
+  /**
+   * Parameter counts when the shapes of the module's tensors do not say them: ranks that grow
+   * into reserved space (the counts at the budget), tensors stored besides the parameters.
+   */
+  counts?(): { trainable: number; stored: number };
+  /**
+   * An initialisation from data (CorDA): `batches` forward passes over training batches run
+   * between `start` and `finish`, with the module observing its sites' inputs.
+   */
+  calibration?: Calibration;
+}
+
+export interface Calibration {
+  /** How many training batches to run (their rows one at a time, unpadded). */
+  batches: number;
+  start(): void;
+  /** Decomposes what was observed and sets the parameters. */
+  finish(): void;
 }
 
 export interface MethodTrainingState {
@@ -68,13 +92,19 @@ export interface FunctionModule<K extends FunctionKind> {
  *  - reweight: the projection's weight W [out, in] → a new W (DoRA);
  *  - scale: a vector that multiplies the representation (rows of the producing projection, or
  *    columns of the consuming one);
- *  - bias: a vector added to the producing projection's bias.
+ *  - bias: a vector added to the producing projection's bias;
+ *  - affine: W and b → new W and b (Hydra's sequential branch, low-rank pairs with biases).
  */
 export type WeightFold =
   | { kind: 'delta'; matrix(): tf.Tensor2D }
   | { kind: 'reweight'; weight(w: tf.Tensor2D): tf.Tensor2D }
   | { kind: 'scale'; vector(): tf.Tensor }
   | { kind: 'bias'; vector(): tf.Tensor }
+  /**
+   * An affine map of the projection: W [out, in] and its bias b → new ones (a sequential branch
+   * multiplies W and b; biases inside the module add to b). `addsBias`: b must exist.
+   */
+  | { kind: 'affine'; addsBias: boolean; apply(w: tf.Tensor2D, b: tf.Tensor1D | null): { w: tf.Tensor2D; b: tf.Tensor1D | null } }
   | { kind: 'refuse'; why: string };
 
 /** A module that can say how it folds (every module class of this folder does). */

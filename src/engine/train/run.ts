@@ -7,6 +7,7 @@ import { buildData, type SplitStats } from '../data/build.js';
 import { checkData } from '../data/preflight.js';
 import type { ScanResult } from '../data/types.js';
 import { totalStepsOf, trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
+import { calibrate } from './calibrate.js';
 import { PeftError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
@@ -87,6 +88,8 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     ev.onSession?.(s, run.path);
     const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
     ev.onData?.(data.stats);
+    const calibrated = calibrate(s, data.train);
+    if (calibrated > 0) ev.onWarning?.(`initialised from ${calibrated} training examples (${s.plan.method.modules.filter((m) => m.options.init === 'corda').map((m) => m.name).join(', ')}: CorDA)`);
     const total = totalStepsOf(s, data.train);
     if (total > MAX_STEPS) {
       throw new PeftError('RECIPE', `the run would take ${total.toLocaleString('en-US')} optimizer steps (at most ${MAX_STEPS.toLocaleString('en-US')})`, {

@@ -9,6 +9,7 @@ import { BIAS } from './bias.js';
 import { PROMPT } from './prompt.js';
 import { HADAMARD } from './hadamard.js';
 import { SVD } from './svd.js';
+import { SUBSPACE } from './subspace.js';
 import type { DecidedOptions, FunctionSpec } from './spec.js';
 
 export const FUNCTIONS = {
@@ -20,6 +21,7 @@ export const FUNCTIONS = {
   prompt: PROMPT,
   hadamard: HADAMARD,
   svd: SVD,
+  subspace: SUBSPACE,
 } as const;
 
 export type FunctionKind = keyof typeof FUNCTIONS;

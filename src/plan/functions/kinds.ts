@@ -5,7 +5,7 @@ export type Insertion = 'parallel' | 'sequential';
 export type Composition = 'add' | 'scaled' | 'gated';
 export type Heads = 'single' | 'multi';
 export type Nonlinearity = 'relu' | 'gelu' | 'gelu_new' | 'tanh' | 'silu' | 'swish' | 'sigmoid' | 'identity';
-export type InitKind = 'lora' | 'bert' | 'zero' | 'gaussian' | 'ones' | 'random' | 'uniform' | 'vocab' | 'text';
+export type InitKind = 'lora' | 'bert' | 'zero' | 'gaussian' | 'ones' | 'random' | 'uniform' | 'vocab' | 'text' | 'corda';
 
 export const INSERTIONS: readonly Insertion[] = ['parallel', 'sequential'];
 export const COMPOSITIONS: readonly Composition[] = ['add', 'scaled', 'gated'];

@@ -17,6 +17,8 @@ export interface OptionUse<T> {
   schema: OptionSchema;
   /** undefined: the option stays absent unless the recipe sets it. */
   fallback: T | ((decided: Record<string, unknown>) => T) | undefined;
+  /** Decided only when the options before it make it apply (`when`); absent otherwise. */
+  conditional?: { applies: (decided: Record<string, unknown>) => boolean; scope: string };
   /** Phantom: the option's decided type. */
   readonly _type?: T;
 }
@@ -29,6 +31,11 @@ export interface OptionDef<T> {
   use(fallback: T | ((decided: Record<string, unknown>) => T)): OptionUse<T>;
   /** Present in the plan only when the recipe sets it. */
   optional(): OptionUse<T | undefined>;
+  /**
+   * Decided (with this default) only when `applies` holds for the options decided before it
+   * (a basis's own options when that basis is chosen); absent otherwise.
+   */
+  when(applies: (decided: Record<string, unknown>) => boolean, scope: string, fallback: T | ((decided: Record<string, unknown>) => T)): OptionUse<T | undefined>;
 }
 
 function def<T>(key: string, schema: OptionSchema): OptionDef<T> {
@@ -36,6 +43,11 @@ function def<T>(key: string, schema: OptionSchema): OptionDef<T> {
     key, schema,
     use: (fallback) => ({ key, schema, fallback }),
     optional: () => ({ key, schema, fallback: undefined }),
+    when: (applies, scope, fallback) => ({
+      key, schema, conditional: { applies, scope },
+      fallback: (d: Record<string, unknown>) => (!applies(d) ? undefined
+        : typeof fallback === 'function' ? (fallback as (x: Record<string, unknown>) => T)(d) : fallback),
+    }),
   };
 }
 
@@ -44,7 +56,19 @@ export const MAX_SIZE = 65536;
 export const MAX_LENGTH = 4096;
 
 export const NONLINEARITIES: readonly Nonlinearity[] = ['relu', 'gelu', 'gelu_new', 'tanh', 'silu', 'swish', 'sigmoid', 'identity'];
-export const INIT_KINDS: readonly InitKind[] = ['lora', 'bert', 'zero', 'gaussian', 'ones', 'random', 'uniform', 'vocab', 'text'];
+export const INIT_KINDS: readonly InitKind[] = ['lora', 'bert', 'zero', 'gaussian', 'ones', 'random', 'uniform', 'vocab', 'text', 'corda'];
+
+/** The low-rank family's dimensions (docs/recipes.md, "the low-rank family"). */
+export const BASES = ['learned', 'shared', 'combination', 'bank', 'shards'] as const;
+export type Basis = (typeof BASES)[number];
+export const FACTORIZATIONS = ['ab', 'ldu', 'tucker', 'triangular'] as const;
+export type Factorization = (typeof FACTORIZATIONS)[number];
+export const BRANCHES = ['single', 'parallel+sequential'] as const;
+export type Branches = (typeof BRANCHES)[number];
+export const RANK_SCHEDULES = ['fixed', 'prune', 'grow'] as const;
+export type RankSchedule = (typeof RANK_SCHEDULES)[number];
+/** The largest number of entries a regenerated random basis may have (floats held in memory). */
+export const MAX_BASIS_ENTRIES = 2 ** 28;
 
 export const OPTIONS = {
   rank: def<number>('rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'Rank r of lowrank / hadamard / svd modules.' }),
@@ -54,13 +78,13 @@ export const OPTIONS = {
   }),
   rslora: def<boolean>('rslora', { type: 'boolean', description: 'Rank-stabilised LoRA: scale by alpha / sqrt(rank).' }),
   dora: def<boolean>('dora', { type: 'boolean', description: 'DoRA: decompose the adapted weight into magnitude and direction (projections only).' }),
-  target_rank: def<number>('target_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'svd (AdaLoRA): the average rank left after budget pruning.' }),
-  tinit: def<number>('tinit', { type: 'integer', minimum: 0, description: 'svd (AdaLoRA): steps of warmup before rank pruning starts.' }),
+  target_rank: def<number>('target_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'svd, lowrank with rank_schedule: grow: the average rank per module the budget prunes to (AdaLoRA) or grows to (IncreLoRA, TriAdaptLoRA).' }),
+  tinit: def<number>('tinit', { type: 'integer', minimum: 0, description: 'Rank schedules: steps of warmup before ranks are pruned or grown.' }),
   tfinal: def<number>('tfinal', { type: 'integer', minimum: 0, description: 'svd (AdaLoRA): final steps with the rank budget fixed.' }),
-  delta_t: def<number>('delta_t', { type: 'integer', minimum: 1, description: 'svd (AdaLoRA): steps between two budget allocations.' }),
+  delta_t: def<number>('delta_t', { type: 'integer', minimum: 1, description: 'Rank schedules: steps between two budget allocations.' }),
   beta1: def<number>('beta1', { type: 'number', minimum: 0, exclusiveMaximum: 1, description: 'svd (AdaLoRA): EMA coefficient of the importance scores.' }),
   beta2: def<number>('beta2', { type: 'number', minimum: 0, exclusiveMaximum: 1, description: 'svd (AdaLoRA): EMA coefficient of the importance uncertainty.' }),
-  orth_reg: def<number>('orth_reg', { type: 'number', minimum: 0, description: 'svd (AdaLoRA): weight of the orthogonality regulariser.' }),
+  orth_reg: def<number>('orth_reg', { type: 'number', minimum: 0, description: 'svd (AdaLoRA, IncreLoRA): weight of the orthogonality regulariser.' }),
   bottleneck: def<number>('bottleneck', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'Bottleneck width of an adapter (function: bottleneck).' }),
   nonlinearity: def<Nonlinearity>('nonlinearity', { type: 'string', enum: [...NONLINEARITIES], description: 'The adapter\'s nonlinearity f (function: bottleneck).' }),
   layernorm: def<'none' | 'before' | 'after'>('layernorm', {
@@ -80,6 +104,70 @@ export const OPTIONS = {
   shift_positions: def<boolean>('shift_positions', {
     type: 'boolean',
     description: 'prefix: real tokens\' positions start after the prefix, as Python peft\'s prefix tuning does (default false: positions are kept, as AdapterHub and the paper).',
+  }),
+  basis: def<Basis>('basis', {
+    type: 'string', enum: [...BASES],
+    description: 'lowrank: where A and B come from. learned: trained matrices (LoRA); shared: frozen random A/B shared by every site, trained scaling vectors (VeRA); combination: frozen random bases mixed by trained coefficients (NOLA); bank: assembled from a shared trained vector bank by top-k (VB-LoRA); shards: concatenated shards of pools shared across layers (MoS).',
+  }),
+  factorization: def<Factorization>('factorization', {
+    type: 'string', enum: [...FACTORIZATIONS],
+    description: 'lowrank: the form of the update between A and B. ab: B·A (LoRA); ldu: P·L·diag(z)·U from the LU decomposition of the weight, only the diagonal and a scale trained (LoLDU); tucker: a core between factor matrices (FLoRA); triangular: a block-triangular core that grows (TriAdaptLoRA).',
+  }),
+  branches: def<Branches>('branches', {
+    type: 'string', enum: [...BRANCHES],
+    description: 'lowrank: single, or parallel+sequential — one branch from the projection\'s input x and one from its output h, summed (Hydra).',
+  }),
+  sequential_rank: def<number>('sequential_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'lowrank with branches: parallel+sequential: the rank of the sequential branch (default: rank).' }),
+  bias: def<boolean>('bias', { type: 'boolean', description: 'lowrank: A and B carry biases, Δh = (u·Aᵀ + a)·Bᵀ + b (Hydra\'s vision variant).' }),
+  experts: def<number | number[]>('experts', {
+    type: ['integer', 'array'], minimum: 1, maximum: 256, maxItems: 1024, items: { type: 'integer', minimum: 1, maximum: 256 },
+    'x-expected': 'a number of experts, or one per layer (a shorter list is spread evenly over the layers)',
+    description: 'lowrank: LoRA experts per site with a top-k router (MoLA). A list gives each layer its count, e.g. [2, 4, 6, 8] over four equal groups of layers.',
+  }),
+  top_k: def<number>('top_k', { type: 'integer', minimum: 1, maximum: 256, description: 'lowrank: how many experts a token uses (experts > 1), or how many bank vectors make one sub-vector (basis: bank); softmax over the k largest logits.' }),
+  balance_loss: def<number>('balance_loss', { type: 'number', minimum: 0, description: 'lowrank with experts: weight of the router\'s load-balancing loss (MoLA: 0.001).' }),
+  num_basis: def<number | [number, number]>('num_basis', {
+    type: ['integer', 'array'], minimum: 1, maximum: MAX_SIZE, minItems: 2, maxItems: 2, items: { type: 'integer', minimum: 1, maximum: MAX_SIZE },
+    'x-expected': 'k, or [k, l] for A and B',
+    description: 'lowrank basis: combination (NOLA): random basis matrices per factor, k for A and l for B (one number: both).',
+  }),
+  num_vectors: def<number>('num_vectors', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'lowrank basis: bank (VB-LoRA): vectors in the shared bank.' }),
+  vector_length: def<number>('vector_length', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'lowrank basis: bank (VB-LoRA): length of a bank vector; every adapted dimension must be a multiple of it.' }),
+  save_only_topk: def<boolean>('save_only_topk', { type: 'boolean', description: 'lowrank basis: bank (VB-LoRA): store each logits row as its top-k indices and k − 1 weights instead of the logits (peft\'s save_only_topk_weights; for inference only).' }),
+  shards_per_vector: def<number>('shards_per_vector', { type: 'integer', minimum: 1, maximum: 256, description: 'lowrank basis: shards (MoS): shards concatenated into one rank vector (vector sharding); dimensions must be multiples of it.' }),
+  pool_rank: def<number>('pool_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'lowrank basis: shards (MoS): the pool\'s size per layer in equivalent LoRA ranks (the parameter budget; rank is what each layer sees).' }),
+  private_rank: def<number>('private_rank', { type: 'integer', minimum: 0, maximum: MAX_SIZE, description: 'lowrank basis: shards (MoS): ranks per layer drawn from shards only that layer uses (shard privatization).' }),
+  d_initial: def<number>('d_initial', { type: 'number', description: 'lowrank basis: shared (VeRA): initial value of the scaling vector λ_d (λ_b starts at 0).' }),
+  projection_seed: def<number>('projection_seed', {
+    type: 'integer', minimum: 0, maximum: 4294967295,
+    description: 'The seed random bases and projections are regenerated from (VeRA, NOLA, MoS index draws, subspace): stored in the adapter config instead of the tensors.',
+  }),
+  save_projection: def<boolean>('save_projection', { type: 'boolean', description: 'Store the regenerated random tensors in the adapter file too (as Python peft\'s VeRA does by default), not only their seed.' }),
+  core: def<number[]>('core', {
+    type: 'array', minItems: 2, maxItems: 8, items: { type: 'integer', minimum: 1, maximum: MAX_SIZE },
+    'x-expected': 'the core\'s size per mode: [input side, output side] for a projection',
+    description: 'lowrank factorization: tucker (FLoRA): the core tensor\'s shape, one rank per mode (default [rank, rank]).',
+  }),
+  corda_mode: def<'kpm' | 'ipm'>('corda_mode', {
+    type: 'string', enum: ['kpm', 'ipm'],
+    description: 'lowrank with init: corda: kpm trains the r smallest components of the context-oriented decomposition (knowledge-preserved), ipm the r largest (instruction-previewed).',
+  }),
+  calibration_batches: def<number>('calibration_batches', { type: 'integer', minimum: 1, maximum: 4096, description: 'init: corda: training batches whose inputs give each projection\'s covariance.' }),
+  rank_schedule: def<RankSchedule>('rank_schedule', {
+    type: 'string', enum: [...RANK_SCHEDULES],
+    description: 'The rank over time. fixed; prune (svd: AdaLoRA\'s budget, pruned by importance); grow (svd: IncreLoRA, lowrank with factorization: triangular: TriAdaptLoRA — ranks added by importance until target_rank·modules is reached).',
+  }),
+  grow_by: def<number>('grow_by', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'rank_schedule: grow: ranks a module gains when it grows.' }),
+  grow_modules: def<number | 'linear' | 'nonlinear'>('grow_modules', {
+    type: ['integer', 'string'], minimum: 1, 'x-expected': 'a number, linear or nonlinear',
+    pattern: '^(linear|nonlinear)$',
+    description: 'rank_schedule: grow: how many modules grow at each allocation: a number (the top-scoring ones, IncreLoRA\'s top_h), or linear / nonlinear in training progress (TriAdaptLoRA).',
+  }),
+  max_rank: def<number>('max_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'rank_schedule: grow: the largest rank one module may reach (space is reserved for it).' }),
+  dimension: def<number>('dimension', { type: 'integer', minimum: 1, maximum: 16777216, description: 'subspace: the intrinsic dimension d (the only trainable numbers).' }),
+  projection: def<'dense' | 'fastfood'>('projection', {
+    type: 'string', enum: ['dense', 'fastfood'],
+    description: 'subspace: the random projection P from d to the weights: dense Gaussian (unit-norm columns) or Fastfood (H·G·Π·H·B, O(D log D)).',
   }),
   init_text: def<string>('init_text', { type: 'string', description: 'prompt with init: text — the text whose token embeddings initialise the prompt.' }),
 } as const;

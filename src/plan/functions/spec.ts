@@ -60,6 +60,7 @@ export interface ModuleShape {
   composition: Composition;
   scale: number | 'learned';
   positions: readonly string[];
+  heads: Heads;
   /** The backbone's family, when known: is it post-LN (each sublayer normalises x + h)? */
   postLn: boolean | null;
   familyName: string | null;

@@ -93,7 +93,7 @@ export function loadAdapterHub(dir: string, model: TaskModel, seed = 0): LoadedA
       hint: existsSync(join(dir, HUB_PICKLE)) ? `${HUB_PICKLE} is a pickle, which is not read here: save it as safetensors (the same names) first` : undefined,
     });
   }
-  const peft = injectMethod(model, method, seed, { shapesOnly: true });
+  const peft = injectMethod(model, method, seed, { noInit: true });
   const params = new Map(peft.store.namedParams());
   const file = openSafetensors(weightsFile);
   const used = new Set<string>();

@@ -20,7 +20,7 @@ export function isPeftAdalora(peft: PeftModel, backboneNames: string[] = []): bo
   const m = uniformModules(peft, 'svd');
   if (!m || !onlyHeadTrains(peft, backboneNames)) return false;
   const p = m.plan;
-  if (p.insertion !== 'parallel' || m.sites.some((s) => s.kind !== 'linear')) return false;
+  if (p.insertion !== 'parallel' || p.options.rank_schedule !== 'prune' || m.sites.some((s) => s.kind !== 'linear')) return false;
   return scaleIs(p, adaloraScale(p.options));
 }
 

@@ -8,15 +8,18 @@ import { ADALORA_FORMAT } from './adalora-config.js';
 import { LOHA_FORMAT } from './loha-config.js';
 import { PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT } from './prompt-config.js';
 import { UNIFIED_FORMAT } from './unified-config.js';
+import { VERA_FORMAT } from './vera-config.js';
+import { VBLORA_FORMAT } from './vblora-config.js';
+import { CORDA_LORA_FORMAT } from './corda-config.js';
 import { headEntries, onlyHeadTrains } from './entries.js';
 import { UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
 
 /** Python peft's types we read and write, in the order they are tried when saving. */
 export const PEFT_FORMATS: readonly AdapterFormat[] = [
-  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT,
+  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT, VERA_FORMAT, VBLORA_FORMAT, CORDA_LORA_FORMAT,
 ];
 
-export const ADAPTER_TYPES = [...PEFT_FORMATS.map((f) => f.type), UNIFIED_PEFT_TYPE];
+export const ADAPTER_TYPES = [...new Set([...PEFT_FORMATS.map((f) => f.type), UNIFIED_PEFT_TYPE])];
 
 export function formatOfType(type: string): AdapterFormat | null {
   return [...PEFT_FORMATS, UNIFIED_FORMAT].find((f) => f.type === type) ?? null;

@@ -69,6 +69,11 @@ export function storedMethod(method: MethodPlan): MethodPlan {
   return { ...method, modules };
 }
 
+/** Frozen tensors of the modules that belong in the adapter file (tagged `stored`), by name. */
+export function storedBuffers(peft: PeftModel): [string, Param][] {
+  return peft.store.namedBuffers().filter(([, b]) => b.tags.has('stored'));
+}
+
 /** Backbone parameters saved in full: name → parameter. */
 export function backboneParams(peft: PeftModel, names: string[]): Map<string, Param> {
   const all = new Map(peft.model.root.namedParams());

@@ -48,7 +48,7 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
   const known = new Set<string>([...COMMON_KEYS, ...format.keys]);
   for (const k of Object.keys(cfg)) if (!known.has(k)) warnings.push(`${ADAPTER_CONFIG}: unknown key "${k}" ignored (written by a newer tool?)`);
   const { method, backboneNames } = format.method(model, cfg, warnings);
-  const peft = injectMethod(model, method, seed, { shapesOnly: true });
+  const peft = injectMethod(model, method, seed, { noInit: true });
 
   const weightsFile = join(dir, ADAPTER_WEIGHTS);
   if (!existsSync(weightsFile)) throw new PeftError('FILE', `no ${ADAPTER_WEIGHTS}`, { where: dir });
@@ -67,7 +67,8 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
     if (info.shape.join(',') !== entry.shape.join(',')) {
       throw new PeftError('SHAPE', `expected shape [${entry.shape}], found [${info.shape}]`, { where: `${weightsFile}: ${name}` });
     }
-    entry.set(tf.tensor(file.read(name), info.shape));
+    const integer = !['F32', 'F16', 'BF16', 'F64'].includes(info.dtype);
+    entry.set(integer ? tf.tensor(file.readInt32(name), info.shape, 'int32') : tf.tensor(file.read(name), info.shape));
     used.add(name);
   }
   const unset = peft.store.namedParams().filter(([, p]) => !p.loaded).map(([n]) => n);

@@ -3,7 +3,7 @@
 // DoRA included (use_dora: lora_magnitude_vector), optionally with the task head as
 // modules_to_save. Tensors: `<path>.lora_A.weight` [r, in], `<path>.lora_B.weight` [out, r],
 // `<path>.lora_magnitude_vector.weight` [out] (`….lora_magnitude_vector` before peft 0.12).
-import { FUNCTIONS, type MethodPlan } from '../../../plan/index.js';
+import { FUNCTIONS, type MethodPlan, type OptionsOf } from '../../../plan/index.js';
 import type { PeftModel } from '../../methods/inject.js';
 import type { TaskModel } from '../../backbones/types.js';
 import { HEAD_TASK_TYPES, PEFT_TASK_TYPES, type AdapterFormat } from './types.js';
@@ -18,7 +18,14 @@ export function isPeftLora(peft: PeftModel, backboneNames: string[] = []): boole
   if (!m || !onlyHeadTrains(peft, backboneNames)) return false;
   const p = m.plan;
   if (p.insertion !== 'parallel' || p.heads !== 'single' || m.sites.some((s) => s.kind !== 'linear')) return false;
+  if (!isPlainLowRank(p.options)) return false;
   return scaleIs(p, FUNCTIONS.lowrank.scale(p.options));
+}
+
+/** LoRA as Python peft's LORA type has it: learned A/B, no core, one branch, no router, a fixed rank. */
+export function isPlainLowRank(o: OptionsOf<'lowrank'>): boolean {
+  return o.basis === 'learned' && o.factorization === 'ab' && o.branches === 'single' && o.experts === 1
+    && o.rank_schedule === 'fixed' && !o.bias && o.init !== 'corda';
 }
 
 /** modules_to_save for a Python peft config: the task head when it trains. */

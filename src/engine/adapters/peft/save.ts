@@ -2,7 +2,7 @@
 // adapter_model.safetensors, both atomically, in the Python peft type that expresses the
 // method exactly (else our UNIFIED_VIEW type).
 import { join } from 'node:path';
-import { writeSafetensors, type NamedTensor } from '../../io/safetensors.js';
+import { safetensorsSize, writeSafetensors, type NamedTensor } from '../../io/safetensors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import type { PeftModel } from '../../methods/inject.js';
 import { adapterEntries, formatFor } from './codec.js';
@@ -28,9 +28,11 @@ export function adapterTensors(peft: PeftModel, backboneNames: string[] = []): N
   const format = formatFor(peft, backboneNames);
   return adapterEntries(peft, format, backboneNames).map((e) => {
     const t = e.get();
-    const data = t.dataSync() as Float32Array;
+    const values = t.dataSync();
     t.dispose();
-    return { name: e.name, shape: e.shape, data };
+    if (!e.dtype) return { name: e.name, shape: e.shape, data: values as Float32Array };
+    const data = e.dtype === 'U8' ? Uint8Array.from(values) : e.dtype === 'I16' ? Int16Array.from(values) : Int32Array.from(values);
+    return { name: e.name, shape: e.shape, data, dtype: e.dtype };
   });
 }
 
@@ -42,4 +44,16 @@ export function saveAdapter(peft: PeftModel, dir: string, opts: SaveOptions): { 
   const cfg = adapterConfig(peft, opts);
   writeJsonAtomic(config, cfg);
   return { config, weights, type: String(cfg.peft_type) };
+}
+
+/**
+ * What saving would write, from shapes alone (no tensor is read): the adapter type and the bytes
+ * of adapter_model.safetensors and of adapter_config.json.
+ */
+export function adapterSize(peft: PeftModel, opts: SaveOptions): { type: string; weights: number; config: number } {
+  const names = opts.backboneNames ?? [];
+  const format = formatFor(peft, names);
+  const weights = safetensorsSize(adapterEntries(peft, format, names).map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype })));
+  const config = Buffer.byteLength(JSON.stringify(format.config(peft, opts.baseModel, names), null, 2) + '\n');
+  return { type: format.type, weights, config };
 }

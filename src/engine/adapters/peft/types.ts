@@ -29,6 +29,8 @@ export interface AdapterEntry {
   name: string;
   /** Shape in the file. */
   shape: number[];
+  /** dtype in the file when it is not F32 (integer indices). */
+  dtype?: 'U8' | 'I16' | 'I32' | 'I64';
   /** Other names the same tensor has had (older peft versions); read when `name` is absent. */
   aliases?: string[];
   /** Absent from the file is not an error (a warning): the task head of Python peft's SEQ_CLS. */

@@ -5,7 +5,7 @@
 // parameters that trained are saved in full under their own names (modules_to_save).
 import type { MethodPlan } from '../../../plan/index.js';
 import { PEFT_TASK_TYPES, UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
-import { backboneParams, paramEntry, storedMethod, storedValue } from './entries.js';
+import { backboneParams, paramEntry, storedBuffers, storedMethod, storedValue } from './entries.js';
 import { PEFT_PREFIX, unifiedName } from './names.js';
 import { PeftError } from '../../../errors.js';
 
@@ -45,6 +45,8 @@ export const UNIFIED_FORMAT: AdapterFormat = {
       if (collapsed.has(name) || moduleWide(name)) continue;
       out.push(paramEntry(unifiedName(name), p));
     }
+    // frozen tensors a module keeps in the file (save_projection, CorDA's initial pair, grown ranks)
+    for (const [name, b] of storedBuffers(peft)) out.push(paramEntry(unifiedName(name), b));
     for (const [name, m] of collapsed) {
       const shape = m.storedShapes!.get(name)!;
       out.push({

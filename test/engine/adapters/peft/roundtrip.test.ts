@@ -111,9 +111,9 @@ test('unknown adapter_config.json keys are a warning, not a failure', { skip: SK
 });
 
 test('an unsupported peft_type names the supported ones', { skip: SKIP_NO_SHARED }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'peft-vera-'));
-  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'VERA', target_modules: ['q_proj'] }));
-  assert.throws(() => loadAdapter(dir, llama()), (e: unknown) => e instanceof PeftError && /VERA/.test(e.message) && /ADALORA/.test(e.hint ?? ''));
+  const dir = mkdtempSync(join(tmpdir(), 'peft-boft-'));
+  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'BOFT', target_modules: ['q_proj'] }));
+  assert.throws(() => loadAdapter(dir, llama()), (e: unknown) => e instanceof PeftError && /BOFT/.test(e.message) && /ADALORA/.test(e.hint ?? ''));
 });
 
 test('a peft AdaLoRA adapter pruned with a rank_pattern loads with its kept triplets and the initial-rank scale', { skip: SKIP_NO_SHARED }, async () => {
