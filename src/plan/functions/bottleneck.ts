@@ -15,6 +15,7 @@ export const BOTTLENECK = defineFunction({
     nonlinearity: OPTIONS.nonlinearity.use('relu'),
     layernorm: OPTIONS.layernorm.use('none'),
     ln_input: OPTIONS.ln_input.use('none'),
+    subadapters: OPTIONS.subadapters.use(null),
   },
   defaults: { positions: ['ffn.output'], insertion: 'sequential', composition: 'add', init: 'bert', heads: 'single' },
   inits: ['bert', 'lora'],
