@@ -14,6 +14,7 @@ import { splitOptimizerState, joinOptimizerState, type Optimizer } from './optim
 import type { OptimizerStateMeta } from './optim/state.js';
 import type { Session } from '../session.js';
 import type { DataCursor } from '../data/batches.js';
+import { writeSelectionLayout, type SelectionLayout } from '../selection/index.js';
 import { PeftError } from '../../errors.js';
 
 export interface TrainerState {
@@ -27,6 +28,8 @@ export interface TrainerState {
   optimizer: OptimizerStateMeta;
   /** The method's own training state (AdaLoRA's scores and pattern); arrays in method_state.safetensors. */
   method?: Record<string, unknown>;
+  /** The selection's layout (which entries train); its indices in selection.safetensors. */
+  selection?: SelectionLayout;
 }
 
 const STEP_RE = /^step-(\d+)$/;
@@ -66,7 +69,8 @@ export function saveCheckpoint(s: Session, opt: Optimizer, state: Omit<TrainerSt
   if (method.arrays.size > 0) {
     writeSafetensors(join(tmp, 'method_state.safetensors'), [...method.arrays].map(([name, data]) => ({ name, shape: [data.length], data })));
   }
-  writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta, method: method.meta } satisfies TrainerState);
+  const selection = s.peft.selection ? writeSelectionLayout(tmp, s.peft.selection) : undefined;
+  writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta, method: method.meta, ...(selection ? { selection } : {}) } satisfies TrainerState);
   fsyncPath(tmp);
   const final = join(dir, `step-${state.step}`);
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
@@ -78,15 +82,19 @@ export function saveCheckpoint(s: Session, opt: Optimizer, state: Omit<TrainerSt
   return final;
 }
 
-/** Restores parameters and optimizer state from a checkpoint; returns the trainer state. */
-export function loadCheckpoint(s: Session, opt: Optimizer, path: string): TrainerState {
+/** A checkpoint's trainer_state.json. */
+export function readTrainerState(path: string): TrainerState {
   const statePath = join(path, 'trainer_state.json');
-  let state: TrainerState;
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+    return JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
   } catch (e) {
     throw new PeftError('FORMAT', `unreadable trainer state (${(e as Error).message})`, { where: statePath });
   }
+}
+
+/** Restores parameters and optimizer state from a checkpoint; returns the trainer state. */
+export function loadCheckpoint(s: Session, opt: Optimizer, path: string): TrainerState {
+  const state = readTrainerState(path);
   const params = openSafetensors(join(path, 'trainable.safetensors'));
   for (const [name, p] of s.trainable.params) {
     if (!params.has(name)) throw new PeftError('FORMAT', 'checkpoint lacks a trainable parameter', { where: `${path}: ${name}`, hint: 'was the recipe changed since?' });

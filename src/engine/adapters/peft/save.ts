@@ -28,7 +28,7 @@ export function adapterTensors(peft: PeftModel, backboneNames: string[] = []): N
   const format = formatFor(peft, backboneNames);
   return adapterEntries(peft, format, backboneNames).map((e) => {
     const t = e.get();
-    const data = t.dataSync() as Float32Array;
+    const data = t.dataSync() as Float32Array | Int32Array;
     t.dispose();
     return { name: e.name, shape: e.shape, data };
   });
