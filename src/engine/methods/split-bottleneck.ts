@@ -66,13 +66,19 @@ export class SplitBottleneck extends SiteModule {
     this.ln = lnBefore ? this.module('adapter_norm', new LayerNorm(inDim, 1e-5)) : null;
   }
 
-  /** The masks of the split tensors, from (seed, parameter name). */
+  /** The masks of the split tensors, from a seeded uniform score per entry (seed, parameter name). */
   setMasks(seed: number): void {
-    const make = (p: Param) => tf.keep(tf.stack(splitMasks(uniformArray(p.size, 0, 1, seedFor(seed, `mosa:${p.fullName}`)), this.parts).map((m) => tf.tensor(m, [...p.shape]))));
+    const score = (p: Param) => uniformArray(p.size, 0, 1, seedFor(seed, `mosa:${p.fullName}`));
+    this.setMaskScores(score(this.upW), this.shareDown ? null : score(this.downW));
+  }
+
+  /** The masks from given scores (the authors' `torch.rand_like` draws, in tests). */
+  setMaskScores(up: Float32Array, down: Float32Array | null): void {
+    const make = (p: Param, score: Float32Array) => tf.keep(tf.stack(splitMasks(score, this.parts).map((m) => tf.tensor(m, [...p.shape]))));
     this.upMasks?.dispose();
     this.downMasks?.dispose();
-    this.upMasks = make(this.upW);
-    this.downMasks = this.shareDown ? null : make(this.downW);
+    this.upMasks = make(this.upW, up);
+    this.downMasks = down ? make(this.downW, down) : null;
   }
 
   maskOf(which: 'up' | 'down', i: number): tf.Tensor {
