@@ -134,6 +134,11 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
     for (const [name, spec] of Object.entries(preset.modules)) specs.set(name, { spec: { ...spec }, path: ['method'], preset: presetName });
   }
   const hasTop = Object.keys(top).length > 0;
+  const selectOnly = Object.keys(m).filter((k) => SELECT_KEYS.includes(k) && !MODULE_KEYS.includes(k));
+  if (selectOnly.length > 0) {
+    report(['method', selectOnly[0]], `${selectOnly.join(', ')} belong${selectOnly.length === 1 ? 's' : ''} to the selection`,
+      `set ${selectOnly.length === 1 ? 'it' : 'them'} under method.select (method: {${presetName ? `preset: ${presetName}, ` : ''}select: {${selectOnly[0]}: …}})`);
+  }
   if (hasTop) {
     if (specs.size === 1) {
       const [[name, entry]] = [...specs];
@@ -143,7 +148,7 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
     } else if (top.function) {
       specs.set(String(top.function), { spec: top, path: ['method'] });
     } else if (!m.modules) {
-      const selective = preset?.select && Object.keys(top).every((k) => SELECT_KEYS.includes(k));
+      const selective = preset?.select !== undefined;
       report(['method'], presetName ? `preset ${presetName} has no module to set ${Object.keys(top).join(', ')} on` : 'method needs a preset, a function, or modules',
         selective ? `${presetName} is a selection: set its keys under method.select (method: {preset: ${presetName}, select: {${Object.keys(top)[0]}: …}})`
           : 'e.g. method: {preset: lora} or method: {function: lowrank, position: attn.query}');

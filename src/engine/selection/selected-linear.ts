@@ -13,6 +13,7 @@ import { Module, type Param } from '../nn/module.js';
 import type { Linear } from '../nn/linear.js';
 import type { Attachment, ForwardContext } from '../nn/context.js';
 import type { SiteInfo } from '../backbones/types.js';
+import { scatterEntries } from './scatter.js';
 
 /** How one tensor of a projection is trained (indices are flat positions in its stored layout, ascending). */
 export type SlotSpec =
@@ -129,7 +130,7 @@ export class SelectedLinear extends Module implements Attachment {
     if (!base) return null;
     const st = this.sparse.get(tensor);
     if (st) {
-      const scattered = tf.reshape(tf.unsortedSegmentSum(st.values.value, st.idx, base.size), [...base.shape]);
+      const scattered = tf.reshape(scatterEntries(st.values.value, st.idx, base.size), [...base.shape]);
       return tf.where(st.mask, scattered, base.value);
     }
     if (tensor === 'weight' && this.scores && this.binarize) return tf.mul(base.value, this.binarize(this.scores.value));

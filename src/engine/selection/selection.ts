@@ -15,6 +15,7 @@ import { layerTensors, selectionCandidates, type Candidate } from './candidates.
 import { belowThreshold, magnitudeKeys, randomKeys, spend } from './choose.js';
 import { drawHalf } from './half.js';
 import { nuclearNorm } from './nuclear.js';
+import { scatterEntries } from './scatter.js';
 import { distillLoss, gradientDropout } from './gdr.js';
 import { sptForBudget, type SptTensor } from './spt-allocate.js';
 import { budgetCount } from './choose.js';
@@ -254,7 +255,7 @@ export class Selection {
         const active = this.active.get(slotKey(pick.site, 'weight'));
         const shape = m.base.weight.shape as [number, number];
         const v = active ? tf.mul(values.value, tf.tensor1d(Float32Array.from(active))) : values.value;
-        const matrix = tf.reshape(tf.unsortedSegmentSum(v, tf.tensor1d(spec.indices, 'int32'), shape[0] * shape[1]), shape) as tf.Tensor2D;
+        const matrix = tf.reshape(scatterEntries(v, tf.tensor1d(spec.indices, 'int32'), shape[0] * shape[1]), shape) as tf.Tensor2D;
         terms.push(tf.mul(nuclearNorm(matrix), p.options.nuclear) as tf.Scalar);
       }
     }
