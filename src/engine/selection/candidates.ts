@@ -21,7 +21,7 @@ export interface Candidate {
 
 /** The layer a parameter or module path belongs to (`model.layers.3`), or null outside the layers. */
 export function layerPath(name: string): string | null {
-  const m = /^(.*?\.(?:layers|layer|h|block)\.\d+)\./.exec(name);
+  const m = /^((?:.*?\.)?(?:layers|layer|h|block)\.\d+)\./.exec(name);
   return m ? m[1] : null;
 }
 

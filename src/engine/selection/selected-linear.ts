@@ -104,19 +104,9 @@ export class SelectedLinear extends Module implements Attachment {
     st.spec.indices.set(indices);
   }
 
-  /** The trained update of a sparse slot as stored: values − W[indices] (float32). */
-  delta(tensor: 'weight' | 'bias'): Float32Array {
-    const st = this.sparse.get(tensor)!;
-    const w = this.baseParam(tensor).value.dataSync() as Float32Array;
-    const v = st.values.value.dataSync() as Float32Array;
-    return Float32Array.from(st.spec.indices, (i, j) => v[j] - w[i]);
-  }
-
-  /** Sets a sparse slot's values from a stored update: W[indices] + delta (its indices set first). */
-  setDelta(tensor: 'weight' | 'bias', delta: ArrayLike<number>): void {
-    const st = this.sparse.get(tensor)!;
-    const w = this.baseParam(tensor).value.dataSync() as Float32Array;
-    st.values.set(tf.tensor1d(Float32Array.from(st.spec.indices, (i, j) => w[i] + delta[j])));
+  /** Sets a sparse slot's values as stored (its indices set first). */
+  setValues(tensor: 'weight' | 'bias', values: ArrayLike<number>): void {
+    this.sparse.get(tensor)!.values.set(tf.tensor1d(Float32Array.from(values)));
     this.keepIndexTensors();
   }
 

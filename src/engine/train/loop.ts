@@ -219,6 +219,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       run.appendMetrics({
         type: 'train', step, epoch: cursor.epoch, loss: windowLoss / windowSteps, lr, grad_norm: norm,
         tokens_per_s: tps, elapsed_s: rec.elapsedSec, live_tensors: tf.memory().numTensors, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+        tensor_mb: Math.round(tf.memory().numBytes / 2 ** 10) / 1024,
       });
       windowLoss = 0;
       windowSteps = 0;

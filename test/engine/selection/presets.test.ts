@@ -125,9 +125,9 @@ for (const c of CASES) {
     for (const name of file.names()) {
       if (name.endsWith('_indices')) {
         assert.equal(file.info(name).dtype, 'I32', name);
-        assert.equal(file.info(name.replace(/_indices$/, '_delta')).shape.join(), file.info(name).shape.join(), `${name}: one value per index`);
+        assert.equal(file.info(name.replace(/_indices$/, '_values')).shape.join(), file.info(name).shape.join(), `${name}: one value per index`);
       }
-      if (name.includes('.select.') && name.endsWith('_delta')) assert.equal(file.info(name).shape.length, 1, `${name} is a vector of selected entries, not a matrix`);
+      if (name.includes('.select.') && name.endsWith('_values')) assert.equal(file.info(name).shape.length, 1, `${name} is a vector of selected entries, not a matrix`);
     }
     const fresh = backbone();
     const loaded = loadAdapter(dir, fresh);

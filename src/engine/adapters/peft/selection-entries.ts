@@ -1,10 +1,11 @@
-// A selection in our UNIFIED_VIEW adapter file: sparse deltas, not dense matrices. Each trained
+// A selection in our UNIFIED_VIEW adapter file: a sparse update, not dense matrices. Each trained
 // tensor is `base_model.model.<site>.select.<weight|bias>_indices` (I32, flat positions in the
-// tensor as the checkpoint stores it, ascending) with `…_delta` (F32: trained value − pretrained
-// value at those positions); SPT's low-rank updates are `…select.lora_A` [r, in] and `lora_B`
-// [out, r]; a learned mask is stored as the entries it zeroed (delta = −w). Whole tensors (HFT)
-// are saved in full as modules_to_save. adapter_config.json's `selection` lists the slots as
-// stored, the criterion and the seed the masks were drawn from.
+// tensor as the checkpoint stores it, ascending) with `…_values` (F32: the trained values at those
+// positions — a patch W[indices] = values, exact, where a stored difference would come back one
+// rounding off); SPT's low-rank updates are `…select.lora_A` [r, in] and `lora_B` [out, r]; a
+// learned mask is stored as the entries it zeroed (values 0). Whole tensors (HFT) are saved in
+// full as modules_to_save. adapter_config.json's `selection` lists the slots as stored, the
+// criterion and the seed the masks were drawn from.
 import * as tf from '@tensorflow/tfjs-core';
 import type { PeftModel } from '../../methods/inject.js';
 import type { Selection, SelectionLayout, SlotLayout } from '../../selection/index.js';
@@ -69,14 +70,10 @@ export function selectionEntries(peft: PeftModel): AdapterEntry[] {
         t.dispose();
       },
     }, {
-      name: name(slot.site, `${tensor}_delta`), shape: [slot.count],
-      get: () => {
-        if (!zeroed) return tf.tensor1d(m.delta(tensor));
-        const w = m.baseParam(tensor).value.dataSync();
-        return tf.tensor1d(Float32Array.from(indices!, (i) => -w[i]));
-      },
+      name: name(slot.site, `${tensor}_values`), shape: [slot.count],
+      get: () => (zeroed ? tf.zeros([slot.count]) : tf.clone(m.sparseValues(tensor)!.value)),
       set: (t) => {
-        m.setDelta(tensor, t.dataSync());
+        m.setValues(tensor, t.dataSync());
         t.dispose();
       },
     });
