@@ -7,7 +7,9 @@
 // step time from metrics.jsonl; then merge the run into the backbone (`peft merge`) and measure
 // the merged backbone's Tiny Shakespeare perplexity as a language model, against the pretrained
 // backbone's: HFT's forgetting claim (full vs HFT vs LoRA), measured for every mergeable method.
-// Usage: node scripts/selective-runs.mjs [substring ...] [--backend B]   (after `npm run build`)
+// Usage: node scripts/selective-runs.mjs [substring ...] [--backend B] [--set key=value ...]
+//        (after `npm run build`; --set overrides every training recipe alike, e.g. a shorter run
+//        on a busy machine: --set data.train.limit=4000 --set training.epochs=1)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -22,6 +24,8 @@ const LM = 'configs/lm/tinyshakespeare-lora.yaml';
 const argv = process.argv.slice(2);
 const bi = argv.indexOf('--backend');
 const backend = bi >= 0 ? argv.splice(bi, 2)[1] : undefined;
+const sets = [];
+for (let i = argv.indexOf('--set'); i >= 0; i = argv.indexOf('--set')) sets.push('--set', argv.splice(i, 2)[1]);
 const chosen = RECIPES.filter(([name]) => argv.length === 0 || argv.some((s) => name.includes(s)));
 const out = join(os.tmpdir(), `peft-selective-${Date.now()}`);
 mkdirSync(join(out, 'empty'), { recursive: true });
@@ -60,7 +64,7 @@ const before = perplexity('assets/models/stories260K');
 process.stderr.write(`Tiny Shakespeare perplexity of the pretrained backbone: ${before}\n`);
 for (const [name, recipe] of chosen) {
   process.stderr.write(`${recipe} ...\n`);
-  const t = peft(['train', recipe, '--output', out], { time: true });
+  const t = peft(['train', recipe, '--output', out, ...sets], { time: true });
   if (t.error) throw new Error(`${recipe}: ${t.error}`);
   const s = t.json;
   const metrics = readFileSync(join(s.run_dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -85,7 +89,7 @@ for (const [name, recipe] of chosen) {
     ts_ppl_after: after,
     ts_ppl_change: after === null || before === null ? null : after - before,
     ts_ppl_how: merged.error ? 'adapter attached' : 'merged',
-    backend: s.backend, threads: s.threads,
+    backend: s.backend, threads: s.threads, overrides: sets.filter((x) => x !== '--set').join(' ') || null,
   };
   const i = rows.findIndex((r) => r.method === name);
   if (i >= 0) rows[i] = row;

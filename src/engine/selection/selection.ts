@@ -173,9 +173,9 @@ export class Selection {
    */
   apply(layout: SelectionLayout, indices: ReadonlyMap<string, Int32Array>, init: boolean): void {
     for (const [path, m] of this.linears) {
-      const list = this.attachments.get(path) ?? [];
-      list.splice(list.indexOf(m), 1);
+      const list = (this.attachments.get(path) ?? []).filter((a) => a !== m);
       if (list.length === 0) this.attachments.delete(path);
+      else this.attachments.set(path, list);
       m.dispose();
     }
     this.linears.clear();

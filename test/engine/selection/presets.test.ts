@@ -37,6 +37,8 @@ const CASES: { preset: string; method: Record<string, unknown>; lr: number }[] =
   { preset: 'mask-tuning', method: { preset: 'mask-tuning' }, lr: 1e-3 },
   { preset: 'spt', method: { preset: 'spt' }, lr: 1e-2 },
   { preset: 'mosa', method: { preset: 'mosa', modules: { adapter: { bottleneck: 8 } } }, lr: 1e-2 },
+  // a selection combined with an additive module at the same projections
+  { preset: 'lora + magnitude', method: { preset: 'lora', select: { criterion: 'magnitude', budget: 0.05 } }, lr: 1e-2 },
 ];
 
 async function batch(): Promise<Batch> {
@@ -104,7 +106,7 @@ for (const c of CASES) {
     assert.equal(stateSize, [...trainable.params.values()].reduce((n, p) => n + p.size, 0));
     const sel = peft.selection;
     if (sel && c.preset !== 'hft') {
-      const selected = sel.slotLayouts.filter((s) => s.form === 'sparse').reduce((n, s) => n + s.count, 0);
+      const selected = sel.slotLayouts.filter((x) => x.form === 'sparse').reduce((n, x) => n + x.count, 0);
       const own = [...trainable.params].filter(([n]) => sel.owns(n) && n.endsWith('.values')).reduce((n, [, p]) => n + p.size, 0);
       assert.equal(own, selected, 'one trainable value (and its optimizer state) per selected entry');
     }
@@ -139,10 +141,12 @@ for (const c of CASES) {
     mergeIntoBackbone(loaded.peft);
     assertClose(logits(fresh, null, b), Array.from(trained), `${c.preset}: merged logits`, 1e-4, 1e-5);
     const lsel = loaded.peft.selection!;
+    // the weights an additive module merged into change everywhere (LoRA's ΔW)
+    const moduleWeights = new Set(loaded.peft.modules.flatMap((m) => m.sites.map((x) => `${x.path}.weight`)));
     for (const [n, p] of fresh.root.namedParams()) {
       const now = p.value.dataSync();
       const was = pretrained.get(n);
-      if (!was || whole.has(n) || trainable.backboneNames.includes(n)) continue;
+      if (!was || whole.has(n) || trainable.backboneNames.includes(n) || moduleWeights.has(n)) continue;
       const slot = lsel.slotLayouts.find((s) => `${s.site}.${s.tensor}` === n);
       const changed = new Set<number>(slot?.form === 'sparse' ? lsel.layout().indices.get(`${slot.site}.${slot.tensor}`) ?? [] : slot ? Array.from(now.keys()) : []);
       for (let i = 0; i < now.length; i++) {
