@@ -66,7 +66,7 @@ const logits = (model: TaskModel, peft: PeftModel | null, b: Batch) =>
   tf.tidy(() => model.forward(batchInputs(b), peft ? peft.context({ training: false }) : ForwardContext.plain(false)).logits.dataSync() as Float32Array);
 
 for (const c of CASES) {
-  test(`selective preset ${c.preset}: trains, keeps the rest of the backbone bit for bit, saves sparse deltas, reloads and merges`, async (t) => {
+  test(`selective preset ${c.preset}: trains, keeps the rest of the backbone bit for bit, saves a sparse update, reloads and merges`, async (t) => {
     await useBackend();
     const b = await batch();
     const method = plan(c.method);
