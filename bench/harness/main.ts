@@ -7,7 +7,7 @@
 // the reference's dump; the PyTorch reference itself when /usr/bin/python3 imports torch, and the
 // ratio per mode; the load benchmark; a profile summary. Each figure waits until other processes
 // leave the cores alone (./quiet.ts) and is taken again if they did not meanwhile.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,6 +23,7 @@ import { runLoadBench } from './load.js';
 import { formatProfile, profileStep } from './profile.js';
 import { timeSteps } from './timing.js';
 import { measureQuietly, waitQuiet, type QuietOptions } from './quiet.js';
+import { benchSelective, formatSelective } from './selective.js';
 import {
   formatResults, load1, machine, profileSummary, ratioOf, torchFigures, writeResults,
   type BackendFigures, type BenchResults, type TorchFigures, type TorchMeasured,
@@ -33,9 +34,10 @@ const USAGE = `npm run bench [-- OPTIONS]   (bench/README.md says what is measur
   npm run bench                      everything; writes bench/results.json
   npm run bench -- --profile         only the kernel-by-kernel profile of the LoRA step (default backend)
   npm run bench -- --quick           fewer steps (a smoke test; the figures are rough)
+  npm run bench -- --selective       only the selective presets next to LoRA and full fine-tuning (updates FILE's "selective")
 
 options: --backends native,wasm   --quick   --cpu-full   --no-torch   --no-parity   --no-stories
-         --no-load   --out FILE   --python PATH   --torch-script PATH (default ../shared/bench/torch_lora.py;
+         --no-load   --no-selective   --out FILE   --python PATH   --torch-script PATH (default ../shared/bench/torch_lora.py;
          env PEFT_TORCH_SCRIPT)   --quiet-limit CORES (default 0.15)   --no-wait   --help`;
 
 interface Args {
@@ -48,6 +50,8 @@ interface Args {
   parity: boolean;
   stories: boolean;
   load: boolean;
+  selective: boolean;
+  selectiveOnly: boolean;
   out: string;
   /** Cores other processes may use while a figure is taken; null: do not wait. */
   quietLimit: number | null;
@@ -58,6 +62,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     help: false, profile: false, backends: null, quick: false, cpuFull: false, torch: true, parity: true, stories: true, load: true,
+    selective: true, selectiveOnly: false,
     out: join(PACKAGE_ROOT, 'bench', 'results.json'), quietLimit: 0.15, python: DEBIAN_PYTHON, script: defaultTorchScript(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +81,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-parity') a.parity = false;
     else if (k === '--no-stories') a.stories = false;
     else if (k === '--no-load') a.load = false;
+    else if (k === '--no-selective') a.selective = false;
+    else if (k === '--selective') a.selectiveOnly = true;
     else if (k === '--out') a.out = value();
     else if (k === '--quiet-limit') a.quietLimit = Number(value());
     else if (k === '--no-wait') a.quietLimit = null;
@@ -87,6 +94,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (line: string) => console.log(line);
+/** Steps of the selective section: fewer than the main modes' (seven methods, some with several passes per step). */
+const selectiveTiming = (quick: boolean) => (quick ? { warmup: 1, reps: 1, steps: 2, budgetSec: 10 } : { warmup: 2, reps: 3, steps: 5, budgetSec: 40 });
 const loads = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 function hasAvx512(): boolean {
@@ -146,6 +155,14 @@ async function main(): Promise<void> {
   }
   if (args.profile) {
     await runProfile(args.quietLimit === null ? null : { limit: args.quietLimit, maxWaitS: 300, attempts: 1, log });
+    return;
+  }
+  if (args.selectiveOnly) {
+    const info = await initBackend(args.backends?.[0]);
+    const figures = await benchSelective(selectiveTiming(args.quick), args.quietLimit === null ? null : { limit: args.quietLimit, maxWaitS: 900, attempts: 3, log }, log);
+    const previous = existsSync(args.out) ? JSON.parse(readFileSync(args.out, 'utf8')) as BenchResults : null;
+    if (previous) writeResults(args.out, { ...previous, selective: { backend: info.name, threads: info.threads, figures } });
+    log(`\n${formatSelective(figures, info.name)}${previous ? `\n\nupdated the selective figures in ${args.out}` : ''}`);
     return;
   }
   const loadBefore = loads();
@@ -225,6 +242,13 @@ async function main(): Promise<void> {
     }
   }
 
+  let selective: BenchResults['selective'] = { skipped: '--no-selective' };
+  if (args.selective) {
+    const info = await initBackend(lead);
+    log(`selective presets on ${lead}`);
+    selective = { backend: info.name, threads: info.threads, figures: await benchSelective(selectiveTiming(args.quick), quiet, log) };
+  }
+
   const loadBench: BenchResults['load'] = args.load ? runLoadBench(backends, { log }) : { skipped: '--no-load' };
 
   const top = results[lead]?.modes ?? {};
@@ -238,11 +262,12 @@ async function main(): Promise<void> {
     ...(torchSkipped ? { torch_skipped: torchSkipped } : {}),
     backends: results, stories260K: stories,
     parity: paritySkipped ? { skipped: paritySkipped } : parity,
-    load: loadBench, profile,
+    load: loadBench, profile, selective,
   };
   writeResults(args.out, out);
   log('');
   log(formatResults(out));
+  if (selective && 'figures' in selective) log(`\n${formatSelective(selective.figures, selective.backend)}`);
   log(`\nwrote ${args.out}`);
 }
 

@@ -70,6 +70,8 @@ export interface BenchResults {
   stories260K: { batch: number; seq: number; backends: Record<string, BackendFigures> } | { skipped: string };
   parity: Record<string, ParityResult | { error: string }> | { skipped: string };
   load: LoadBench | { skipped: string };
+  /** The selective presets next to LoRA and full fine-tuning (./selective.ts). */
+  selective?: { backend: string; threads: number; figures: Record<string, import('./selective.js').SelectiveFigures> } | { skipped: string };
   profile?: { backend: string; step_ms: number; profiled_step_ms: number; kernel_ms: number; matmul_ms: number; matmul_gflop_per_s: number; overhead_ms: number; phases: { phase: string; wall_ms: number; kernel_ms: number }[]; top: { kernel: string; calls: number; ms: number }[] };
 }
 

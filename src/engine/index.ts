@@ -14,6 +14,8 @@ export type { PredictRunOptions, PredictRunEvents } from './infer/predict-run.js
 export { mergeRun } from './merge/run.js';
 export type { MergeRunResult } from './merge/run.js';
 export { inspectBackbone, inspectPlan } from './inspect.js';
+export { inspectAdapter, adapterDirOf } from './inspect-adapter.js';
+export type { AdapterReport, SelectedWeightReport } from './inspect-adapter.js';
 export type { BackboneReport, InspectReport, ModuleReport } from './inspect.js';
 export { paperPercentText } from './paper-budget.js';
 export { convertLlama2c } from './io/llama2c.js';

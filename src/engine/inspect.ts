@@ -8,7 +8,11 @@ import type { Plan } from '../plan/index.js';
 import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir, type TaskModel } from './backbones/index.js';
 import { injectMethod } from './methods/inject.js';
 import { isHeadParam, layerOf } from './methods/trainable.js';
-import { resolveLayers } from '../plan/index.js';
+import { resolveLayers, selectText } from '../plan/index.js';
+import { selectionCandidates } from './selection/candidates.js';
+import { budgetCount } from './selection/choose.js';
+import { drawHalf } from './selection/half.js';
+import { layerTensors } from './selection/candidates.js';
 import { paperParams, paperPercent } from './paper-budget.js';
 import { adapterSize } from './adapters/peft/save.js';
 
@@ -56,6 +60,43 @@ export interface InspectReport extends BackboneReport {
   adapter_config_bytes: number;
   /** Python peft's print_trainable_parameters() line. */
   peft_line: string;
+  /** The method's selection: its candidate weights and, where the budget fixes it, the entries each gets. */
+  selection: SelectionPlanReport | null;
+}
+
+export interface SelectionPlanReport {
+  text: string;
+  candidates: number;
+  /** Entries selected in all (null when only training decides: data-ranked entries, learned masks). */
+  entries: number | null;
+  /** Parameters the selection trains (selected values, a learned mask's scores, whole tensors), when known before training. */
+  trainable: number | null;
+  /** Values the adapter file will hold for it (an index and a delta per entry, or whole tensors), when known. */
+  stored: number | null;
+  weights: { weight: string; total: number; selected: number | null }[];
+}
+
+/** What a selection will choose, as far as the plan and the shapes say. */
+function selectionReport(model: TaskModel, plan: Plan['method'], seed: number): SelectionPlanReport | null {
+  const s = plan.select;
+  if (!s) return null;
+  const cands = selectionCandidates(model, s);
+  const fixed = s.budget && s.scope === 'matrix' && s.criterion !== 'sensitivity' ? s.budget : null;
+  let weights = cands.map((c) => ({ weight: c.name, total: c.param.size, selected: fixed ? budgetCount(fixed, c.param.size) : null }));
+  const candidates = weights.reduce((n, w) => n + w.total, 0);
+  let entries = fixed ? weights.reduce((n, w) => n + (w.selected ?? 0), 0)
+    : s.budget && s.criterion !== 'sensitivity' ? budgetCount(s.budget, candidates) : null;
+  let trainable = s.criterion === 'learned' ? candidates : entries;
+  if (s.criterion === 'half') {
+    // the draw needs names only: the tensors of every round, whole
+    const chosen = new Set(Array.from({ length: s.options.rounds }, (_, r) => drawHalf(layerTensors(model, cands, s.options.norms), seed, r)).flat());
+    const sizes = new Map(model.root.namedParams().map(([n, p]) => [n, p.size]));
+    weights = [...chosen].map((n) => ({ weight: n, total: sizes.get(n)!, selected: sizes.get(n)! }));
+    entries = weights.reduce((n, w) => n + w.total, 0);
+    trainable = entries;
+  }
+  const stored = s.criterion === 'half' ? entries : s.criterion === 'learned' || entries === null ? null : 2 * entries;
+  return { text: selectText(s), candidates, entries, trainable, stored, weights };
 }
 
 function baseParams(model: TaskModel): number {
@@ -132,9 +173,10 @@ export function inspectPlan(plan: Plan): InspectReport {
     else if (train) unfrozen += p.size;
     if (train) backboneNames.push(name);
   }
+  const selection = selectionReport(model, plan.method, plan.seed);
   const file = adapterSize(peft, { baseModel: plan.backbone.path, backboneNames });
-  const adapterTrainable = modules.reduce((a, m) => a + m.trainable_params, 0);
-  const adapterStored = modules.reduce((a, m) => a + m.stored_params, 0);
+  const adapterTrainable = modules.reduce((a, m) => a + m.trainable_params, 0) + (selection?.trainable ?? 0);
+  const adapterStored = modules.reduce((a, m) => a + m.stored_params, 0) + (selection?.stored ?? 0);
   const total = countParams(model);
   const base = baseParams(model);
   const trainable = adapterTrainable + unfrozen + head;
@@ -155,5 +197,6 @@ export function inspectPlan(plan: Plan): InspectReport {
     adapter_bytes: file.weights,
     adapter_config_bytes: file.config,
     peft_line: `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${all.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / all).toFixed(4)}`,
+    selection,
   };
 }

@@ -2,8 +2,8 @@
 // words) → MethodPlan. Presets expand into design dimensions, overrides apply, each module's
 // options are decided by its function's table entry, and every impossible combination is
 // reported at its place. The engine reads what this decides and never re-defaults it.
-import type { DocPath, LayerSelector, MethodPlan, ModulePlan, TaskType, UnfreezePlan, UnfreezeTarget } from './types.js';
-import { findPreset, type ModuleSpec } from './presets.js';
+import type { DocPath, MethodPlan, ModulePlan, SelectPlan, TaskType, UnfreezePlan, UnfreezeTarget } from './types.js';
+import { findPreset, type ModuleSpec, type Preset } from './presets.js';
 import { USER_POSITIONS, functionMisfit, parsePosition } from './positions.js';
 import { positionAbsence, type FamilyInfo } from './families.js';
 import {
@@ -12,9 +12,13 @@ import {
 import { suggest } from './suggest.js';
 import { sizeProblems } from './size-checks.js';
 import type { ModelSizes } from './model-config.js';
+import { parseLayers, checkLayersInRange } from './layers.js';
+import { compileSelect, SELECT_KEYS } from './compile-select.js';
 import { PeftError } from '../errors.js';
 
 export type Report = (path: DocPath, message: string, hint: string) => void;
+
+export { parseLayers };
 
 /** The dimensions every module has; the rest of a module's keys are its function's options. */
 export const DIMENSION_KEYS = ['position', 'function', 'insertion', 'composition', 'scale', 'heads', 'layers', 'init', 'dropout'] as const;
@@ -32,33 +36,6 @@ function pickModuleKeys(obj: Record<string, unknown>): ModuleSpec {
   const out: ModuleSpec = {};
   for (const k of MODULE_KEYS) if (obj[k] !== undefined) out[k] = obj[k];
   return out;
-}
-
-export function parseLayers(v: unknown, path: DocPath, report: Report): LayerSelector {
-  if (v === undefined || v === 'all') return 'all';
-  if (Array.isArray(v) && v.every((x) => Number.isInteger(x))) return v as number[];
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (Number.isInteger(o.top)) return { top: o.top as number };
-    if (Number.isInteger(o.bottom)) return { bottom: o.bottom as number };
-    if (Number.isInteger(o.from) && Number.isInteger(o.to)) {
-      if ((o.from as number) > (o.to as number)) report(path, `layers from ${o.from} to ${o.to} is empty`, 'from must be ≤ to (both inclusive)');
-      return { from: o.from as number, to: o.to as number };
-    }
-  }
-  report(path, `must be all, a list of layer indices, {from, to}, {top: k} or {bottom: k} (got ${JSON.stringify(v)})`, 'e.g. layers: [0, 1], layers: {from: 0, to: 3} or layers: {top: 2}');
-  return 'all';
-}
-
-function checkLayersInRange(sel: LayerSelector, depth: number | null, path: DocPath, report: Report): void {
-  if (depth === null) return;
-  const bad = Array.isArray(sel) ? sel.filter((i) => i >= depth || i < -depth)
-    : typeof sel === 'object' && 'to' in sel ? [sel.to].filter((i) => i >= depth) : [];
-  if (bad.length) report(path, `layer ${bad.join(', ')} does not exist (the backbone has ${depth} layers: 0–${depth - 1})`, `use indices 0–${depth - 1} (negative ones count from the top)`);
-  if (typeof sel === 'object' && !Array.isArray(sel) && ('top' in sel || 'bottom' in sel)) {
-    const k = 'top' in sel ? sel.top : sel.bottom;
-    if (k < 1 || k > depth) report(path, `must be between 1 and ${depth} (got ${k})`, `the backbone has ${depth} layers`);
-  }
 }
 
 export interface MethodContext {
@@ -185,6 +162,11 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
     for (const [name, spec] of Object.entries(preset.modules)) specs.set(name, { spec: { ...spec }, path: ['method'], preset: presetName });
   }
   const hasTop = Object.keys(top).length > 0;
+  const selectOnly = Object.keys(m).filter((k) => SELECT_KEYS.includes(k) && !MODULE_KEYS.includes(k));
+  if (selectOnly.length > 0) {
+    report(['method', selectOnly[0]], `${selectOnly.join(', ')} belong${selectOnly.length === 1 ? 's' : ''} to the selection`,
+      `set ${selectOnly.length === 1 ? 'it' : 'them'} under method.select (method: {${presetName ? `preset: ${presetName}, ` : ''}select: {${selectOnly[0]}: …}})`);
+  }
   if (hasTop) {
     if (specs.size === 1) {
       const [[name, entry]] = [...specs];
@@ -194,8 +176,10 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
     } else if (top.function) {
       specs.set(String(top.function), { spec: top, path: ['method'] });
     } else if (!m.modules) {
+      const selective = preset?.select !== undefined;
       report(['method'], presetName ? `preset ${presetName} has no module to set ${Object.keys(top).join(', ')} on` : 'method needs a preset, a function, or modules',
-        'e.g. method: {preset: lora} or method: {function: lowrank, position: attn.query}');
+        selective ? `${presetName} is a selection: set its keys under method.select (method: {preset: ${presetName}, select: {${Object.keys(top)[0]}: …}})`
+          : 'e.g. method: {preset: lora} or method: {function: lowrank, position: attn.query}');
     }
   }
   if (m.modules && typeof m.modules === 'object') {
@@ -216,8 +200,8 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
       specs.set(name, { spec: { ...spec, ...pickModuleKeys(v) }, path, preset: subPreset });
     }
   }
-  if (!preset && !hasTop && !m.modules && !m.unfreeze) {
-    report(['method'], 'method needs a preset, a function, modules or unfreeze', 'e.g. method: {preset: lora}');
+  if (!preset && !hasTop && !m.modules && !m.unfreeze && !m.select) {
+    report(['method'], 'method needs a preset, a function, modules, unfreeze or select', 'e.g. method: {preset: lora}');
   }
   const modules: ModulePlan[] = [];
   for (const [name, { spec, path, preset: p }] of specs) {
@@ -230,7 +214,26 @@ export function compileMethod(raw: unknown, ctx: MethodContext, report: Report):
   const unfreeze: UnfreezePlan[] = [...unfreezeTargets].map((target) => ({ target, layers: unfreezeLayers }));
   const defaultHead = ctx.task !== 'causal-lm' && ctx.task !== 'seq2seq';
   const trainHead = typeof m.train_head === 'boolean' ? m.train_head : defaultHead;
-  return { preset: presetName ?? 'custom', modules, unfreeze, trainHead };
+  const select = compileMethodSelect(m, preset, presetName, unfreeze, ctx, report);
+  return { preset: presetName ?? 'custom', modules, unfreeze, trainHead, ...(select ? { select } : {}) };
+}
+
+/** The method's selection: the preset's `select` with the recipe's keys over it. */
+function compileMethodSelect(
+  m: Record<string, unknown>, preset: Preset | undefined, presetName: string | undefined, unfreeze: UnfreezePlan[], ctx: MethodContext, report: Report,
+): SelectPlan | null {
+  const own = m.select && typeof m.select === 'object' ? (m.select as Record<string, unknown>) : null;
+  if (!preset?.select && !own) return null;
+  const raw: Record<string, unknown> = { ...(preset?.select ?? {}), ...(own ?? {}) };
+  if (own?.criterion !== undefined && preset?.select && own.criterion !== preset.select.criterion) {
+    // another criterion: the preset's options belong to its own criterion
+    for (const key of Object.keys(preset.select)) if (!(key in own)) delete raw[key];
+  }
+  const select = compileSelect(raw, ['method', 'select'], ctx, report, preset?.select ? presetName : undefined, new Set(Object.keys(own ?? {})));
+  if (select && unfreeze.some((u) => u.target === 'all')) {
+    report(['method', 'select'], 'unfreeze: [all] already trains every weight: a selection has nothing to choose', 'drop one of them');
+  }
+  return select;
 }
 
 /**

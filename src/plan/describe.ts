@@ -1,7 +1,9 @@
 // Words for a plan's method, from the function table: each module's function with its size and
 // the options it sets away from their defaults, where it goes and how it composes.
-import type { LayerSelector, ModulePlan, Plan } from './types.js';
+import type { LayerSelector, ModulePlan, Plan, SelectPlan } from './types.js';
 import { functionSpec, type OptionUse } from './functions/index.js';
+import { criterionSpec, type SelectOptionUse } from './selection/index.js';
+import { budgetText } from './compile-select.js';
 
 export function layersText(l: LayerSelector): string {
   if (l === 'all') return 'all layers';
@@ -42,6 +44,27 @@ export function moduleText(m: ModulePlan): string {
 export function describePlan(plan: Pick<Plan, 'method'>): string[] {
   const lines = plan.method.modules.map((m) => '  ' + moduleText(m));
   for (const u of plan.method.unfreeze) lines.push(`  unfreeze ${u.target} (${layersText(u.layers)})`);
+  if (plan.method.select) lines.push('  ' + selectText(plan.method.select));
   if (plan.method.trainHead) lines.push('  task head trains');
   return lines;
+}
+
+/** `select magnitude 10% per matrix at attn.query, … (all layers), reselect …`: a selection in words. */
+export function selectText(s: SelectPlan): string {
+  const spec = criterionSpec(s.criterion)!;
+  const o = s.options as Record<string, unknown>;
+  const parts = [`select ${s.criterion}`];
+  const budget = budgetText(s);
+  if (budget) parts.push(budget);
+  for (const [key, use] of Object.entries(spec.options) as [string, SelectOptionUse<unknown>][]) {
+    if (JSON.stringify(o[key]) === JSON.stringify(use.fallback)) continue;
+    if (key === 'reselect' && o.reselect) {
+      const r = o.reselect as { every: number; times: number };
+      parts.push(`reselect every ${r.every < 1 ? `${r.every * 100}% of the run` : `${r.every} steps`}${r.times > 1 ? ` ×${r.times}` : ''}`);
+      continue;
+    }
+    parts.push(typeof o[key] === 'boolean' ? (o[key] ? key : `no ${key}`) : `${key}=${o[key] === null ? 'none' : valueText(o[key])}`);
+  }
+  const where = s.defaultPositions ? 'every projection' : s.positions.join(', ');
+  return `${parts.join(' ')} at ${where} (${layersText(s.layers)})`;
 }

@@ -19,6 +19,12 @@ export interface ModuleSpec {
   [option: string]: unknown;
 }
 
+/** A selection as a recipe writes it (`method.select`): criterion, budget, positions and the criterion's options. */
+export interface SelectSpec {
+  criterion: string;
+  [key: string]: unknown;
+}
+
 export interface Preset {
   name: string;
   summary: string;
@@ -27,6 +33,8 @@ export interface Preset {
   /** Named modules (single-module presets use one, named after the preset). */
   modules: Record<string, ModuleSpec>;
   unfreeze?: UnfreezeTarget[];
+  /** Which backbone weights (entries) train, for selective methods. */
+  select?: SelectSpec;
 }
 
 const ATTN_QV = ['attn.query', 'attn.value'];
@@ -149,6 +157,36 @@ export const PRESETS: Preset[] = [
     },
   },
   ...LOWRANK_FAMILY,
+  {
+    name: 'sara', summary: 'trains the 10% smallest-|w| entries of every projection, re-selected once halfway, with a nuclear-norm penalty',
+    source: 'Hu et al. 2024, SaRA: High-Efficient Diffusion Model Fine-tuning with Progressive Sparse Low-Rank Adaptation',
+    modules: {}, select: { criterion: 'magnitude', budget: 0.1, reselect: { every: 0.5, times: 1 }, nuclear: 5e-4 },
+  },
+  {
+    name: 'hft', summary: 'trains half of every block (2 of 4 attention matrices, half the FFN, 1 of 2 norms per layer), the rest frozen',
+    source: 'Hui et al. 2024, HFT: Half Fine-Tuning for Large Language Models',
+    modules: {}, select: { criterion: 'half' },
+  },
+  {
+    name: 'mask-tuning', summary: 'learns a binary mask over the attention weights (straight-through), with gradient-dropout regularity',
+    source: 'Zheng et al. 2023, Regularized Mask Tuning: Uncovering Hidden Knowledge in Pre-trained Vision-Language Models',
+    modules: {}, select: { criterion: 'learned', position: ['attn.query', 'attn.key', 'attn.value', 'attn.qkv', 'attn.out_proj'] },
+  },
+  {
+    name: 'spt', summary: 'trains the most gradient-sensitive 1% of entries, with LoRA on matrices that hold many of them',
+    source: 'He et al. 2023, Sensitivity-Aware Visual Parameter-Efficient Fine-Tuning',
+    modules: {}, select: { criterion: 'sensitivity', budget: 0.01, batches: 8, lora_rank: 8, lora_factor: 10 },
+  },
+  {
+    name: 'mosa', summary: 'parallel adapter at the FFN split into 4 disjoint sparse sub-adapters trained stochastically, merged at the end',
+    source: 'Zhang et al. 2023, Split & Merge: Unlocking the Potential of Visual Adapters via Sparse Training (MoSA)',
+    modules: {
+      adapter: {
+        position: 'ffn.output', function: 'bottleneck', bottleneck: 64, nonlinearity: 'gelu', layernorm: 'before',
+        insertion: 'parallel', composition: 'scaled', scale: 0.1, init: 'lora', subadapters: { count: 4, share: 'down' },
+      },
+    },
+  },
   {
     name: 'full', summary: 'full fine-tuning: every backbone parameter trains',
     source: 'baseline (Devlin et al. 2019; Howard & Ruder 2018)',

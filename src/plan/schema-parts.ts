@@ -5,6 +5,7 @@
 import { FUNCTIONS, FUNCTION_KINDS, COMMON_OPTION_SCHEMAS, type OptionUse } from './functions/index.js';
 import { DIMENSION_KEYS } from './compile-method.js';
 import { PRESET_NAMES } from './presets.js';
+import { CRITERIA, CRITERION_NAMES, SELECT_OPTIONS } from './selection/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,8 +43,12 @@ export function withMethodParts(schema: Json): Json {
   defs.dropout = { ...COMMON_OPTION_SCHEMAS.dropout };
   const refs = Object.fromEntries(moduleKeys().map((k) => [k, { $ref: `#/definitions/${k}` }]));
   defs.module = { ...defs.module, properties: refs };
+  defs.select = selectSchema();
   const method = out.properties.method as Json & { properties: Record<string, Json> };
-  const own = { preset: method.properties.preset, modules: method.properties.modules, unfreeze: method.properties.unfreeze, train_head: method.properties.train_head };
+  const own = {
+    preset: method.properties.preset, modules: method.properties.modules, unfreeze: method.properties.unfreeze, train_head: method.properties.train_head,
+    select: { $ref: '#/definitions/select' },
+  };
   out.properties.method = { ...method, properties: { ...own, ...refs } };
   // definitions that the tables no longer have (a removed option) go
   const wanted = new Set([...moduleKeys(), 'module', 'function', 'preset']);
@@ -57,4 +62,34 @@ export function withMethodParts(schema: Json): Json {
 function isOptionLike(key: string, schema: Json): boolean {
   const module = (schema.definitions as Record<string, Json>).module as { properties?: Record<string, unknown> };
   return Boolean(module?.properties && key in module.properties);
+}
+
+/** `method.select`: the selection dimension, its criteria and options from the selection table. */
+export function selectSchema(): Json {
+  const options = Object.fromEntries(Object.entries(SELECT_OPTIONS).map(([k, d]) => [k, { ...d.schema }]));
+  return {
+    type: 'object',
+    description: 'Which existing backbone weights (entries of them) train, by a criterion within a budget; position and layers choose the weights. A selective preset (sara, hft, mask-tuning, spt) sets the criterion; with modules, a selection combines with additive modules.',
+    properties: {
+      criterion: {
+        type: 'string', enum: [...CRITERION_NAMES],
+        description: `How entries are chosen: ${CRITERION_NAMES.map((c) => CRITERIA[c].knownAs).join(', ')}.`,
+      },
+      position: { $ref: '#/definitions/position' },
+      layers: { $ref: '#/definitions/layers' },
+      budget: {
+        type: ['number', 'object'], 'x-expected': 'a fraction in (0, 1], a count of entries, {fraction: x} or {count: n}',
+        description: 'How many entries may train: a number ≤ 1 is a fraction of the candidates, above 1 a count; or {fraction: x} / {count: n}.',
+        exclusiveMinimum: 0,
+        properties: {
+          fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'A share of the candidate entries.' },
+          count: { type: 'integer', minimum: 1, description: 'A number of entries.' },
+        },
+        additionalProperties: false, minProperties: 1, maxProperties: 1,
+      },
+      scope: { type: 'string', enum: ['matrix', 'global'], description: 'Spend the budget in every weight matrix alike (matrix) or over all chosen weights together (global).' },
+      ...options,
+    },
+    additionalProperties: false,
+  };
 }

@@ -2,8 +2,10 @@
 // JSON-serialisable data — nothing optional left undecided, every path absolute. It is what
 // `--dry-run` prints, what `recipe.resolved.yaml` records, and all the engine ever sees of a recipe.
 import type { Composition, FunctionKind, Heads, Insertion, LayerSelector, OptionsOf } from './functions/index.js';
+import type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from './selection/index.js';
 
 export type { Composition, FunctionKind, Heads, Insertion, LayerSelector, InitKind, Nonlinearity, OptionsOf } from './functions/index.js';
+export type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from './selection/index.js';
 
 export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls';
 
@@ -35,6 +37,29 @@ export interface UnfreezePlan {
   layers: LayerSelector;
 }
 
+/** What every selection plan has, whatever its criterion. */
+export interface SelectBase {
+  /** Preset it came from, if any (informational). */
+  preset?: string;
+  /** The projections whose weights it chooses from. */
+  positions: string[];
+  /** The positions are the default list: the ones a backbone lacks (gate_proj, qkv, …) are skipped. */
+  defaultPositions: boolean;
+  layers: LayerSelector;
+  /** How many entries may train (null: the criterion's rule decides, as half and learned do). */
+  budget: SelectBudget | null;
+  scope: SelectScope;
+}
+
+/**
+ * Which existing backbone weights (or which of their entries) train, by a criterion within a
+ * budget: a union keyed on `criterion`, each criterion's options typed from its table entry.
+ */
+export type SelectPlan = { [C in SelectCriterion]: SelectBase & { criterion: C; options: SelectOptionsOf<C> } }[SelectCriterion];
+
+/** A selection of criterion C. */
+export type SelectPlanOf<C extends SelectCriterion> = Extract<SelectPlan, { criterion: C }>;
+
 export interface MethodPlan {
   /** Preset name if the recipe named one (e.g. 'lora', 'mam'); otherwise 'custom'. */
   preset: string;
@@ -42,6 +67,8 @@ export interface MethodPlan {
   unfreeze: UnfreezePlan[];
   /** Train the task head (classification tasks). */
   trainHead: boolean;
+  /** The selection dimension: which backbone weights' entries train (absent: none). */
+  select?: SelectPlan;
 }
 
 export interface DataSplitPlan {

@@ -31,7 +31,7 @@ interface Case {
 }
 
 const ENUM_FUNCTIONS = 'lowrank, bottleneck, prefix, scaling, bias, prompt, hadamard, svd';
-const ENUM_PRESETS = 'lora, rslora, dora, adalora, loha, ia3, prefix, prompt, bitfit, ln-tuning, adapter-houlsby, adapter-pfeiffer, parallel-adapter, scaled-parallel-adapter, mh-parallel-adapter, mam, full, head-only';
+const ENUM_PRESETS = 'lora, rslora, dora, adalora, loha, ia3, prefix, prompt, bitfit, ln-tuning, adapter-houlsby, adapter-pfeiffer, parallel-adapter, scaled-parallel-adapter, mh-parallel-adapter, mam, sara, hft, mask-tuning, spt, mosa, full, head-only';
 
 const CASES: Case[] = [
   { file: 'typo-key.yaml', lines: ['@typo-key.yaml:4:3  method.rnak  unknown key "rnak" (did you mean "rank"?)'] },

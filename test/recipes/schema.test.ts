@@ -49,10 +49,10 @@ test('every property has a description (editor tooltips)', () => {
   }
 });
 
-test('a module has the method\'s keys minus modules, unfreeze and train_head', () => {
+test('a module has the method\'s keys minus modules, unfreeze, train_head and select', () => {
   const method = Object.keys(schemaAt(['method'])!.properties!).sort();
   const module = Object.keys(schemaAt(['method', 'modules', 'x'])!.properties!).sort();
-  assert.deepEqual(module, method.filter((k) => !['modules', 'unfreeze', 'train_head'].includes(k)));
+  assert.deepEqual(module, method.filter((k) => !['modules', 'unfreeze', 'train_head', 'select'].includes(k)));
 });
 
 test('the module keys are the dimensions plus every option of the function table', () => {

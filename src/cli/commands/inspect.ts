@@ -1,6 +1,8 @@
 // peft inspect RECIPE|DIR: what a recipe compiles to, from config.json alone (no weights):
-// modules per position and layer, trainable and stored parameters, their share of the backbone.
+// modules per position and layer, trainable and stored parameters, their share of the backbone;
+// for a run or adapter directory, what its adapter file holds (bytes, a selection's entries per weight).
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import chalk from 'chalk';
 import { asList, type Command } from '../command.js';
 import { planFromFile } from '../plan-file.js';
@@ -30,10 +32,33 @@ export const inspectCommand: Command<InspectArgs> = {
   describe: 'show the compiled plan of a recipe, or a backbone directory\'s size, without reading weights',
   builder: (y) =>
     y
-      .positional('target', { type: 'string', demandOption: true, describe: 'a recipe YAML file or a backbone directory' })
+      .positional('target', { type: 'string', demandOption: true, describe: 'a recipe YAML file, a backbone directory, or a run or adapter directory' })
       .option('set', { type: 'string', array: true, describe: 'override a recipe key: --set method.rank=16' }),
   async run(args, out) {
-    if (existsSync(args.target) && statSync(args.target).isDirectory()) {
+    const isDir = existsSync(args.target) && statSync(args.target).isDirectory();
+    if (isDir && (existsSync(join(args.target, 'adapter_config.json')) || existsSync(join(args.target, 'recipe.resolved.yaml')))) {
+      const { inspectAdapter } = await import('../../engine/index.js');
+      const r = inspectAdapter(args.target);
+      out.info(`${chalk.bold('adapter')} ${r.type} in ${r.dir}: ${fmt(r.bytes)} bytes (adapter_model.safetensors) + ${fmt(r.config_bytes)} (adapter_config.json), ${r.tensors} tensors, ${fmt(r.stored_values)} stored values`);
+      if (r.selection) {
+        const s = r.selection;
+        const count = (form: string) => s.weights.filter((w) => w.form === form).length;
+        const parts = [
+          count('sparse') ? `${fmt(s.entries)} entries trained one by one in ${count('sparse')} weights` : '',
+          count('lowrank') ? `low-rank updates on ${count('lowrank')} weights` : '',
+          count('whole') ? `${count('whole')} tensors trained whole` : '',
+        ].filter(Boolean);
+        out.info(`  select ${s.criterion}${s.seed !== null ? ` (seed ${s.seed})` : ''}: ${parts.join(', ') || 'nothing trained'}`);
+        const width = Math.max(...s.weights.map((w) => w.weight.length));
+        for (const w of s.weights) {
+          const share = w.total ? ` / ${fmt(w.total)} (${((100 * w.stored) / w.total).toFixed(1)}%)` : '';
+          out.info(`    ${w.weight.padEnd(width)}  ${w.form.padEnd(7)} ${fmt(w.stored).padStart(9)}${share}`);
+        }
+      }
+      out.result({ ok: true, ...r });
+      return 0;
+    }
+    if (isDir) {
       const { inspectBackbone } = await import('../../engine/index.js');
       const r = inspectBackbone(args.target);
       out.info(`${chalk.bold(r.family)} ${r.architecture} (${r.dir})`);
@@ -53,6 +78,11 @@ export const inspectCommand: Command<InspectArgs> = {
         const layers = p.layers.length ? `layers ${layerRanges(p.layers)}` : 'embeddings';
         out.info(`    ${p.stack === 'model' ? '' : p.stack + '.'}${p.position.padEnd(18)} ${layers.padEnd(24)} ${String(p.sites).padStart(3)} sites  ${fmt(p.params)} params`);
       }
+    }
+    if (r.selection) {
+      const s = r.selection;
+      out.info(`  ${chalk.bold(s.text)}: ${fmt(s.candidates)} candidate entries in ${s.weights.length} weights${s.entries !== null ? `, ${fmt(s.entries)} selected` : ', how many per weight is decided when training starts'}`);
+      for (const w of s.weights) if (w.selected !== null) out.info(`    ${w.weight.padEnd(48)} ${fmt(w.selected).padStart(9)} / ${fmt(w.total)}`);
     }
     if (r.unfrozen_params) out.info(`  unfrozen backbone parameters: ${fmt(r.unfrozen_params)}`);
     if (r.head_params) out.info(`  task head: ${fmt(r.head_params)}`);

@@ -12,7 +12,7 @@ interface MergeArgs {
 
 export const mergeCommand: Command<MergeArgs> = {
   command: 'merge <run>',
-  describe: 'fold a run\'s mergeable adapter (LoRA, DoRA, LoHa, AdaLoRA, IA³, bias) into the backbone; write a model directory',
+  describe: 'fold a run\'s mergeable adapter (LoRA, DoRA, LoHa, AdaLoRA, IA³, bias, a selection\'s sparse deltas) into the backbone; write a model directory',
   builder: (y) =>
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'a run directory (runs/<recipe>/<time>)' })

@@ -3,7 +3,7 @@
 import chalk from 'chalk';
 import type { Command } from '../command.js';
 import { PeftError } from '../../errors.js';
-import { PRESETS, findPreset, PRESET_NAMES, compileMethod, suggest, moduleText, layersText } from '../../recipes/index.js';
+import { PRESETS, findPreset, PRESET_NAMES, compileMethod, suggest, moduleText, layersText, selectText } from '../../recipes/index.js';
 
 interface MethodsArgs {
   name?: string;
@@ -35,7 +35,15 @@ export const methodsCommand: Command<MethodsArgs> = {
         + `  scale: ${m.scale}  heads: ${m.heads}  layers: ${layersText(m.layers)}  options: ${JSON.stringify(m.options)}`));
     }
     for (const u of method.unfreeze) out.info(`  unfreeze ${u.target} (${layersText(u.layers)})`);
-    out.result({ ok: true, name: preset.name, summary: preset.summary, source: preset.source, modules: method.modules, unfreeze: method.unfreeze });
+    if (method.select) {
+      out.info(`  ${selectText(method.select)}`);
+      out.info(chalk.dim(`    criterion: ${method.select.criterion}  budget: ${JSON.stringify(method.select.budget)}  scope: ${method.select.scope}`
+        + `  position: ${JSON.stringify(method.select.positions)}  layers: ${layersText(method.select.layers)}  options: ${JSON.stringify(method.select.options)}`));
+    }
+    out.result({
+      ok: true, name: preset.name, summary: preset.summary, source: preset.source, modules: method.modules, unfreeze: method.unfreeze,
+      ...(method.select ? { select: method.select } : {}),
+    });
     return 0;
   },
 };

@@ -102,6 +102,13 @@ async function train(args: TrainArgs & GlobalArgs, out: Output, stop: ReturnType
         out.info(`${chalk.bold('run')}     ${dir}`);
       },
       onData: (st) => out.info(`${chalk.bold('data')}    ${Object.entries(st).map(([k, v]) => `${k}: ${v.examples} examples (${v.tokens.toLocaleString('en-US')} tokens)`).join(', ')}`),
+      onSelection: (sel) => {
+        const parts = [`${sel.entries.toLocaleString('en-US')} entries`];
+        if (sel.lowrank) parts.push(`low-rank updates on ${sel.lowrank} matrices`);
+        if (sel.whole) parts.push(`${sel.whole} whole tensors`);
+        const how = sel.resumed ? 'restored from the checkpoint' : sel.batches ? `measured on ${sel.batches} batches` : 'chosen';
+        out.info(`${chalk.bold('select')}  ${sel.criterion} ${how}: ${parts.join(', ')}; trainable params now ${sel.trainable.toLocaleString('en-US')}`);
+      },
       onEvalBefore: (r) => out.info(`${chalk.bold('before')}  validation ${fmtMetrics(r.metrics)}`),
       onStart: (i) => {
         if (i.resumedFrom) out.info(`resuming from ${i.resumedFrom} (step ${i.startStep}/${i.totalSteps})`);

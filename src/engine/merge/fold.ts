@@ -34,7 +34,13 @@ function consumer(peft: PeftModel, site: SiteInfo): SiteInfo | null {
 /** Folds every module into the backbone in place. Throws (before changing anything) if one cannot be. */
 export function mergeIntoBackbone(peft: PeftModel): MergeReport {
   mergeOrCheck(peft, false);
-  return mergeOrCheck(peft, true);
+  // a selection's trained entries are written into the tensors they belong to first (entries it
+  // did not train keep the backbone's values bit for bit; its whole tensors were loaded in
+  // place), so that the modules' updates then apply on top, as in the forward pass
+  const selected = peft.selection?.foldIntoBackbone() ?? [];
+  const report = mergeOrCheck(peft, true);
+  report.merged.unshift(...selected);
+  return report;
 }
 
 /** Where a site's Δh lands in a projection: the projection, and for a fused-q/k/v slice its output offset. */

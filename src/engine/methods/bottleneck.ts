@@ -17,6 +17,7 @@ import { SiteModule, buildPerSite } from './compose.js';
 import type { BuildContext, FunctionModule } from './types.js';
 import type { ModulePlanOf, Nonlinearity } from '../../plan/index.js';
 import { buildMultiHead } from './multihead.js';
+import { buildSplitBottleneck } from './split-bottleneck.js';
 import { PeftError } from '../../errors.js';
 
 /** A normalisation the module borrows from the backbone (not one of its own parameters). */
@@ -86,7 +87,11 @@ export const bottleneckModule: FunctionModule<'bottleneck'> = {
   kind: 'bottleneck',
   build(c) {
     const o = c.plan.options;
+    if (c.plan.heads === 'multi' && o.subadapters) {
+      throw new PeftError('RECIPE', 'split sub-adapters (MoSA) are not available per head', { where: `method.modules.${c.plan.name}.subadapters`, hint: 'use heads: single' });
+    }
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.bottleneck, o.nonlinearity);
+    if (o.subadapters) return buildSplitBottleneck(c);
     const act = activation(o.nonlinearity);
     return buildPerSite(c, (site, uDim) => {
       const m = new Bottleneck(uDim, site.outDim, o.bottleneck, act, o.layernorm, o.nonlinearity);

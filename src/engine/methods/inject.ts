@@ -10,6 +10,7 @@ import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '.
 import { MODULES } from './registry.js';
 import type { BuiltModule, Calibration, FunctionModule } from './types.js';
 import { seededInit, shapesOnly } from './init.js';
+import { Selection, type GradContext, type SelectionLayout } from '../selection/selection.js';
 import { PeftError } from '../../errors.js';
 
 export interface InjectedModule {
@@ -41,6 +42,10 @@ export interface PeftModel {
   restoreTrainingState(meta: Record<string, unknown> | undefined, read: (name: string) => Float32Array | null): void;
   /** The modules that initialise from data (CorDA), or null when none does. */
   calibration: Calibration | null;
+  /** The method's selection of backbone weights (method.select), or null. */
+  selection: Selection | null;
+  /** One micro-batch's gradients as the selection adjusts them (HFT's rounds, R-AMT's gradient dropout). */
+  adjustGrads(grads: Map<string, tf.Tensor>, g: GradContext): Map<string, tf.Tensor>;
 }
 
 function stackDepths(sites: SiteInfo[]): Map<string, number> {
@@ -83,6 +88,8 @@ export interface InjectOptions {
   noInit?: boolean;
   /** The backbone's tokenizer, for modules initialised from text (prompt `init: text`). */
   tokenize?: (text: string) => number[];
+  /** A selection's layout read from an adapter file (its values follow from the file's tensors). */
+  selectionLayout?: SelectionLayout;
 }
 
 export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: InjectOptions = {}): PeftModel {
@@ -113,29 +120,37 @@ export function injectMethod(model: TaskModel, method: MethodPlan, seed: number,
     start: () => calibrations.forEach((c) => c.start()),
     finish: () => calibrations.forEach((c) => c.finish()),
   };
+  // the selection attaches after the modules (it checks that none of them rewrites its weights)
+  const selection = method.select ? new Selection(model, method.select, seed, store, attachments) : null;
+  if (selection && opts.selectionLayout) selection.apply(opts.selectionLayout, new Map(), false);
+  else if (selection && !opts.shapesOnly && !opts.noInit && !selection.needsData) selection.prepare();
   return {
-    model, method, store, attachments, modules, positionOffset, calibration,
+    model, method, store, attachments, modules, positionOffset, calibration, selection,
     context: (opts) => new ForwardContext(attachments, { ...opts, positionOffset }),
     afterStep: (info) => {
       for (const h of hooks) h.afterStep?.(info);
+      selection?.afterStep(info);
     },
     extraLoss: () => {
-      const terms = hooks.map((h) => h.extraLoss?.() ?? null).filter((t): t is tf.Scalar => t !== null);
+      const terms = [...hooks.map((h) => h.extraLoss?.() ?? null), selection?.extraLoss() ?? null].filter((t): t is tf.Scalar => t !== null);
       return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
     },
+    adjustGrads: (grads, g) => (selection ? selection.adjustGrads(grads, g) : grads),
     trainingState: () => {
       const meta: Record<string, unknown> = {};
       const arrays = new Map<string, Float32Array>();
-      hooks.forEach((h, i) => {
-        const st = h.trainingState?.();
+      const add = (key: string, st: { meta: unknown; arrays: Map<string, Float32Array> } | undefined) => {
         if (!st) return;
-        meta[String(i)] = st.meta;
-        for (const [name, a] of st.arrays) arrays.set(`${i}.${name}`, a);
-      });
+        meta[key] = st.meta;
+        for (const [name, a] of st.arrays) arrays.set(`${key}.${name}`, a);
+      };
+      hooks.forEach((h, i) => add(String(i), h.trainingState?.()));
+      add('select', selection?.trainingState());
       return { meta, arrays };
     },
     restoreTrainingState: (meta, read) => {
       hooks.forEach((h, i) => h.restoreTrainingState?.(meta?.[String(i)], (name) => read(`${i}.${name}`)));
+      selection?.restoreTrainingState(meta?.select, (name) => read(`select.${name}`));
     },
   };
 }

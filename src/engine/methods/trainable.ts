@@ -1,6 +1,7 @@
-// The trainable set: every PEFT module parameter, plus whatever the method unfreezes in the
-// backbone (non-additive methods: full, head-only, LN tuning, …) and the task head. Everything
-// else stays a plain tensor that no gradient ever touches.
+// The trainable set: every PEFT module parameter (a selection's own included), plus whatever the
+// method unfreezes in the backbone (non-additive methods: full, head-only, LN tuning, the whole
+// tensors a selection draws: HFT) and the task head. Everything else stays a plain tensor that no
+// gradient ever touches.
 import type { Param } from '../nn/module.js';
 import type { PeftModel } from './inject.js';
 import { resolveLayers } from '../../plan/index.js';
@@ -28,8 +29,9 @@ export function selectTrainable(peft: PeftModel): TrainableSet {
   for (const [name, p] of peft.store.namedParams()) params.set(name, p);
   const backboneNames: string[] = [];
   const depth = peft.model.dims.layers;
+  const whole = new Set(peft.selection?.whole ?? []);
   for (const [name, p] of peft.model.root.namedParams()) {
-    let train = peft.method.trainHead && isHeadParam(peft, name);
+    let train = (peft.method.trainHead && isHeadParam(peft, name)) || whole.has(name);
     for (const u of peft.method.unfreeze) {
       const layer = layerOf(name);
       const inLayers = layer === null ? u.layers === 'all' : resolveLayers(u.layers, depth).includes(layer);

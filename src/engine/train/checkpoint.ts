@@ -13,6 +13,7 @@ import { splitOptimizerState, joinOptimizerState, type Optimizer, type Optimizer
 import type { OptimizerStateMeta } from './optim/state.js';
 import type { Session } from '../session.js';
 import type { DataCursor } from '../data/batches.js';
+import { writeSelectionLayout, type SelectionLayout } from '../selection/index.js';
 import { PeftError } from '../../errors.js';
 
 export interface TrainerState {
@@ -26,6 +27,8 @@ export interface TrainerState {
   optimizer: OptimizerStateMeta;
   /** The method's own training state (AdaLoRA's scores and pattern); arrays in method_state.safetensors. */
   method?: Record<string, unknown>;
+  /** The selection's layout (which entries train); its indices in selection.safetensors. */
+  selection?: SelectionLayout;
 }
 
 const STEP_RE = /^step-(\d+)$/;
@@ -66,7 +69,8 @@ export function saveCheckpoint(s: Session, opt: Optimizer, state: Omit<TrainerSt
     if (method.arrays.size > 0) {
       writeSafetensors(join(tmp, 'method_state.safetensors'), [...method.arrays].map(([name, data]) => ({ name, shape: [data.length], data })));
     }
-    writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta, method: method.meta } satisfies TrainerState);
+    const selection = s.peft.selection ? writeSelectionLayout(tmp, s.peft.selection) : undefined;
+    writeJsonAtomic(join(tmp, 'trainer_state.json'), { ...state, optimizer: meta, method: method.meta, ...(selection ? { selection } : {}) } satisfies TrainerState);
     fsyncPath(tmp);
   } catch (e) {
     // a full disk (or any failure) leaves no half-written checkpoint behind; the last complete one stays
@@ -117,14 +121,19 @@ function stateProblem(st: TrainerState, limits: { totalSteps: number; examples: 
 }
 
 /** Reads a checkpoint whole and checks it against the session (names, shapes, ranges); throws FORMAT naming the file. */
-function readCheckpoint(s: Session, path: string, limits: { totalSteps: number; examples: number }): CheckpointData {
+/** A checkpoint's trainer_state.json as written (unchecked: readCheckpoint checks it against a run). */
+export function readTrainerState(path: string): TrainerState {
   const statePath = join(path, 'trainer_state.json');
-  let state: TrainerState;
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+    return JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
   } catch (e) {
     throw new PeftError('FORMAT', `unreadable trainer state (${(e as Error).message})`, { where: statePath });
   }
+}
+
+function readCheckpoint(s: Session, path: string, limits: { totalSteps: number; examples: number }): CheckpointData {
+  const statePath = join(path, 'trainer_state.json');
+  const state = readTrainerState(path);
   const problem = stateProblem(state, limits);
   if (problem) throw new PeftError('FORMAT', `trainer state: ${problem}`, { where: statePath });
   const paramsFile = openSafetensors(join(path, 'trainable.safetensors'));

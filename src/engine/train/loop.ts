@@ -147,7 +147,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     for (let micro = 0; micro < t.gradAccum; micro++) {
       const next: { batch: Batch; cursor: DataCursor } = data.train.next(cursor);
       cursor = next.cursor;
-      const ctx = s.peft.context({ training: true, seed: stepSeed(plan.seed, step, micro) });
+      const seed = stepSeed(plan.seed, step, micro);
+      const ctx = s.peft.context({ training: true, seed });
       const { value, grads } = tf.variableGrads(() => {
         const loss = taskLoss(s.model, plan.task, next.batch, ctx);
         const extra = s.peft.extraLoss();
@@ -160,7 +161,10 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
         acc.dispose();
         throw divergence(step, loss, lastCheckpoint);
       }
-      acc.add(new Map(Object.entries(grads).map(([k, g]) => [nameOfVar.get(k)!, g])));
+      const named = new Map(Object.entries(grads).map(([k, g]) => [nameOfVar.get(k)!, g]));
+      acc.add(s.peft.adjustGrads(named, {
+        step, totalSteps, micro, batch: next.batch, task: plan.task, context: () => s.peft.context({ training: true, seed }),
+      }));
       stepLoss += loss / t.gradAccum;
       stepTokens += next.batch.tokens;
     }
@@ -215,6 +219,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       run.appendMetrics({
         type: 'train', step, epoch: cursor.epoch, loss: windowLoss / windowSteps, lr, grad_norm: norm,
         tokens_per_s: tps, elapsed_s: rec.elapsedSec, live_tensors: tf.memory().numTensors, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+        tensor_mb: Math.round(tf.memory().numBytes / 2 ** 10) / 1024,
       });
       windowLoss = 0;
       windowSteps = 0;

@@ -13,6 +13,8 @@ import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
 import type { BackendInfo } from '../backend/index.js';
+import { prepareSelection, type SelectionSummary } from '../selection/index.js';
+import { listCheckpoints, readTrainerState } from './checkpoint.js';
 
 export interface RunEvents extends TrainCallbacks {
   onBackend?(b: BackendInfo): void;
@@ -20,6 +22,8 @@ export interface RunEvents extends TrainCallbacks {
   /** The pre-flight scan of the data passed (before the model is built). */
   onScan?(scans: Partial<Record<string, ScanResult>>): void;
   onData?(stats: Record<string, SplitStats>): void;
+  /** The selection is ready (chosen, measured on data, or restored from the checkpoint). */
+  onSelection?(summary: SelectionSummary): void;
   onEvalBefore?(r: EvalResult): void;
   onEvalAfter?(r: EvalResult): void;
   onSample?(prompt: string, text: string): void;
@@ -97,6 +101,10 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
         hint: 'lower training.epochs or training.max_steps, or raise training.batch_size',
       });
     }
+    // the selection's layout: the checkpoint's when resuming, else chosen now (sensitivity measures data)
+    const last = existing ? listCheckpoints(run.checkpointsDir).at(-1) : undefined;
+    const selection = prepareSelection(s, () => data.train.sequential(), last ? { dir: last.path, layout: readTrainerState(last.path).selection } : null);
+    if (selection) ev.onSelection?.(selection);
     stopIfInterrupted();
     const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
     if (before) {

@@ -15,6 +15,7 @@ export const BOTTLENECK = defineFunction({
     nonlinearity: OPTIONS.nonlinearity.use('relu'),
     layernorm: OPTIONS.layernorm.use('none'),
     ln_input: OPTIONS.ln_input.use('none'),
+    subadapters: OPTIONS.subadapters.use(null),
   },
   defaults: { positions: ['ffn.output'], insertion: 'sequential', composition: 'add', init: 'bert', heads: 'single' },
   inits: ['bert', 'lora'],
@@ -22,6 +23,9 @@ export const BOTTLENECK = defineFunction({
   misfit: (p) => needsInput('a bottleneck adapter', p),
   scale: () => 1,
   check(o, m) {
+    if (o.subadapters && (o.layernorm === 'after' || o.ln_input === 'original')) {
+      return [{ key: 'subadapters', message: 'split sub-adapters (MoSA) take layernorm: before or none, and ln_input: none', hint: 'MoSA\'s adapter normalises its input (layernorm: before)' }];
+    }
     if (o.ln_input !== 'original') return [];
     const out: { key: string; message: string; hint?: string }[] = [];
     if (m.insertion !== 'sequential') out.push({ key: 'ln_input', message: 'ln_input: original needs insertion: sequential (the input replaces h, the sublayer\'s output)' });

@@ -169,6 +169,15 @@ export const OPTIONS = {
     type: 'string', enum: ['dense', 'fastfood'],
     description: 'subspace: the random projection P from d to the weights: dense Gaussian (unit-norm columns) or Fastfood (H·G·Π·H·B, O(D log D)).',
   }),
+  subadapters: def<{ count: number; share: 'down' | 'none' } | null>('subadapters', {
+    type: ['object', 'null'], 'x-expected': '{count: 4, share: down} or null',
+    description: 'bottleneck: Split & Merge (MoSA): the adapter\'s weights are split into `count` disjoint sparse sub-adapters, one drawn at random per forward in training, merged (their mean) for evaluation and in the saved adapter. share: down keeps one dense down-projection (the authors\' default), none splits both.',
+    properties: {
+      count: { type: 'integer', minimum: 2, maximum: 64, description: 'Number of sub-adapters (MoSA\'s experts).' },
+      share: { type: 'string', enum: ['down', 'none'], description: 'down: one dense down-projection shared by all; none: split it too.' },
+    },
+    required: ['count', 'share'], additionalProperties: false,
+  }),
   init_text: def<string>('init_text', { type: 'string', description: 'prompt with init: text — the text whose token embeddings initialise the prompt.' }),
 } as const;
 

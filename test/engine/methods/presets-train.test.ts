@@ -20,12 +20,13 @@ import type { Batch } from '../../../src/engine/data/batches.js';
 import type { TaskPlan } from '../../../src/plan/index.js';
 import { loadTokenizer } from '../../../src/engine/tokenizers/index.js';
 import { saveAdapter } from '../../../src/engine/adapters/peft/save.js';
+import { measureSensitivity } from '../../../src/engine/selection/index.js';
 import { loadAdapter } from '../../../src/engine/adapters/peft/load.js';
 
 const STORIES = join(REPO, 'assets', 'models', 'stories260K');
 const STEPS = 20;
 /** Learning rates a few presets need to move visibly in 20 steps (AdamW default otherwise). */
-const LR: Record<string, number> = { full: 2e-3, prompt: 5e-2, prefix: 5e-3, mam: 1e-3 };
+const LR: Record<string, number> = { full: 2e-3, prompt: 5e-2, prefix: 5e-3, mam: 1e-3, hft: 2e-3, 'mask-tuning': 1e-3 };
 
 const TEXTS = [
   'Once upon a time, there was a little girl named Lily. She loved to play in the park with her ball.',
@@ -74,6 +75,8 @@ for (const preset of PRESET_NAMES) {
     assert.deepEqual(issues, []);
     const model = backbone(task);
     const peft = injectMethod(model, method, 0);
+    // a selection that ranks entries by their gradients (SPT) measures them on the batch first
+    if (peft.selection?.needsData) peft.selection.prepareFromSensitivity(measureSensitivity(peft, task, [await tinyBatch(task.type)], 1, 0));
     const trainable = selectTrainable(peft);
     assert.ok(trainable.params.size > 0, 'something trains');
     const frozen = model.root.namedParams().filter(([n]) => !trainable.params.has(n));

@@ -27,7 +27,7 @@ export function formatOfType(type: string): AdapterFormat | null {
 
 /** The format a trained method is saved in: `backboneNames` are the backbone parameters that trained. */
 export function formatFor(peft: PeftModel, backboneNames: string[] = []): AdapterFormat {
-  if (peft.modules.length > 0 && onlyHeadTrains(peft, backboneNames)) {
+  if (peft.modules.length > 0 && !peft.selection && onlyHeadTrains(peft, backboneNames)) {
     const f = PEFT_FORMATS.find((x) => x.expresses(peft));
     if (f) return f;
   }

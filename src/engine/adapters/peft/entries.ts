@@ -62,10 +62,11 @@ export function storedValue(peft: PeftModel, module: InjectedModule, name: strin
   return tf.clone(p!.value);
 }
 
-/** The plan as stored: reparameterised modules become their collapsed form (plain prefixes). */
+/** The plan as stored: reparameterised modules become their collapsed form (plain prefixes, a split adapter merged). */
 export function storedMethod(method: MethodPlan): MethodPlan {
   const modules: ModulePlan[] = method.modules.map((m) =>
-    m.function === 'prefix' && m.options.reparam ? { ...m, options: { ...m.options, reparam: null } } : m);
+    m.function === 'prefix' && m.options.reparam ? { ...m, options: { ...m.options, reparam: null } }
+      : m.function === 'bottleneck' && m.options.subadapters ? { ...m, options: { ...m.options, subadapters: null } } : m);
   return { ...method, modules };
 }
 

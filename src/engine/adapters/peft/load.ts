@@ -47,8 +47,11 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
   const warnings: string[] = [];
   const known = new Set<string>([...COMMON_KEYS, ...format.keys]);
   for (const k of Object.keys(cfg)) if (!known.has(k)) warnings.push(`${ADAPTER_CONFIG}: unknown key "${k}" ignored (written by a newer tool?)`);
-  const { method, backboneNames } = format.method(model, cfg, warnings);
-  const peft = injectMethod(model, method, seed, { noInit: true });
+  const { method, backboneNames, selectionLayout } = format.method(model, cfg, warnings);
+  if (method.select && !selectionLayout) {
+    throw new PeftError('FORMAT', 'the adapter\'s method has a selection but the config does not say which entries it trained', { where: `${join(dir, ADAPTER_CONFIG)}: selection` });
+  }
+  const peft = injectMethod(model, method, seed, { noInit: true, selectionLayout });
 
   const weightsFile = join(dir, ADAPTER_WEIGHTS);
   if (!existsSync(weightsFile)) throw new PeftError('FILE', `no ${ADAPTER_WEIGHTS}`, { where: dir });

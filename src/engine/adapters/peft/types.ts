@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { MethodPlan, TaskType } from '../../../plan/index.js';
 import type { PeftModel } from '../../methods/inject.js';
 import type { TaskModel } from '../../backbones/types.js';
+import type { SelectionLayout } from '../../selection/index.js';
 
 /** Our own `peft_type` for adapters Python peft has no type for (bottleneck, parallel, MAM, mixes). */
 export const UNIFIED_PEFT_TYPE = 'UNIFIED_VIEW';
@@ -51,6 +52,6 @@ export interface AdapterFormat {
   /** Whether this type expresses the injected method exactly (Python peft would compute the same). */
   expresses(peft: PeftModel): boolean;
   config(peft: PeftModel, baseModel: string, backboneNames: string[]): Record<string, unknown>;
-  method(model: TaskModel, cfg: Record<string, unknown>, warnings: string[]): { method: MethodPlan; backboneNames: string[] };
+  method(model: TaskModel, cfg: Record<string, unknown>, warnings: string[]): { method: MethodPlan; backboneNames: string[]; selectionLayout?: SelectionLayout };
   entries(peft: PeftModel, backboneNames: string[]): AdapterEntry[];
 }

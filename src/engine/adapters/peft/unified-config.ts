@@ -2,11 +2,13 @@
 // and parallel adapters, MAM, ungated prefixes, mixes, unfrozen backbone parts). Same layout as
 // peft's files: adapter_config.json holds the method plan as stored (a prefix MLP collapsed to
 // plain prefixes), the tensors keep our internal names under `base_model.model.`, and backbone
-// parameters that trained are saved in full under their own names (modules_to_save).
+// parameters that trained are saved in full under their own names (modules_to_save); a selection's
+// trained entries are sparse deltas (selection-entries.ts).
 import type { MethodPlan } from '../../../plan/index.js';
 import { PEFT_TASK_TYPES, UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
 import { backboneParams, paramEntry, storedBuffers, storedMethod, storedValue } from './entries.js';
 import { PEFT_PREFIX, unifiedName } from './names.js';
+import { selectionEntries, selectionFromConfig, storedSelection } from './selection-entries.js';
 import { PeftError } from '../../../errors.js';
 
 export const PEFT_TS_VERSION = '0.1.0';
@@ -14,7 +16,7 @@ export const PEFT_TS_VERSION = '0.1.0';
 export const UNIFIED_FORMAT: AdapterFormat = {
   type: UNIFIED_PEFT_TYPE,
   promptLearning: false,
-  keys: ['modules_to_save', 'method', 'backbone_family', 'peft_ts_version'],
+  keys: ['modules_to_save', 'method', 'backbone_family', 'peft_ts_version', 'selection'],
   expresses: () => true,
   config(peft, baseModel, backboneNames) {
     return {
@@ -26,6 +28,7 @@ export const UNIFIED_FORMAT: AdapterFormat = {
       method: storedMethod(peft.method),
       backbone_family: peft.model.family,
       peft_ts_version: PEFT_TS_VERSION,
+      ...(peft.selection ? { selection: storedSelection(peft) } : {}),
     };
   },
   method(_model, cfg) {
@@ -34,7 +37,7 @@ export const UNIFIED_FORMAT: AdapterFormat = {
       throw new PeftError('FORMAT', 'adapter_config.json has no method plan', { where: 'adapter_config.json: method' });
     }
     const backboneNames = Array.isArray(cfg.modules_to_save) ? cfg.modules_to_save.map(String) : [];
-    return { method, backboneNames };
+    return { method, backboneNames, selectionLayout: method.select ? selectionFromConfig(cfg) : undefined };
   },
   entries(peft, backboneNames) {
     const out: AdapterEntry[] = [];
@@ -42,7 +45,7 @@ export const UNIFIED_FORMAT: AdapterFormat = {
     for (const m of peft.modules) if (m.storedShapes && m.storedTensors) for (const n of m.storedShapes.keys()) collapsed.set(n, m);
     const moduleWide = (name: string) => peft.modules.some((m) => m.storedTensors && name.startsWith(`${m.plan.name}.`));
     for (const [name, p] of peft.store.namedParams()) {
-      if (collapsed.has(name) || moduleWide(name)) continue;
+      if (collapsed.has(name) || moduleWide(name) || peft.selection?.owns(name)) continue;
       out.push(paramEntry(unifiedName(name), p));
     }
     // frozen tensors a module keeps in the file (save_projection, CorDA's initial pair, grown ranks)
@@ -57,6 +60,7 @@ export const UNIFIED_FORMAT: AdapterFormat = {
         },
       });
     }
+    out.push(...selectionEntries(peft));
     for (const [name, p] of backboneParams(peft, backboneNames)) out.push(paramEntry(PEFT_PREFIX + name, p));
     return out;
   },
