@@ -4,13 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { openSafetensors } from '../../io/safetensors.js';
 import { injectMethod, type PeftModel } from '../../methods/inject.js';
 import type { TaskModel } from '../../backbones/types.js';
 import { PeftError } from '../../../errors.js';
 import { ADAPTER_TYPES, adapterEntries, formatOfType } from './codec.js';
 import { COMMON_KEYS } from './types.js';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './save.js';
+import { ADAPTER_CONFIG } from './save.js';
+import { ADAPTER_WEIGHTS, openAdapterWeights } from './weights-file.js';
 
 export interface LoadedAdapter {
   peft: PeftModel;
@@ -50,9 +50,7 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
   const { method, backboneNames } = format.method(model, cfg, warnings);
   const peft = injectMethod(model, method, seed, { shapesOnly: true });
 
-  const weightsFile = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(weightsFile)) throw new PeftError('FILE', `no ${ADAPTER_WEIGHTS}`, { where: dir });
-  const file = openSafetensors(weightsFile);
+  const { source: file, path: weightsFile } = openAdapterWeights(dir);
   const used = new Set<string>();
   for (const entry of adapterEntries(peft, format, backboneNames)) {
     const name = [entry.name, ...(entry.aliases ?? [])].find((n) => file.has(n));
