@@ -6,7 +6,7 @@ export { runTraining } from './train/run.js';
 export type { RunEvents, RunOptions, RunSummary } from './train/run.js';
 export { RunDir } from './train/run-dir.js';
 export { resolveRunTarget, withOnError } from './infer/target.js';
-export type { RunTarget, TargetOptions } from './infer/target.js';
+export type { RunTarget, TargetOptions, MixOptions } from './infer/target.js';
 export { evaluateRun } from './infer/evaluate-run.js';
 export type { EvaluateRunOptions, EvaluateRunEvents, EvaluateRunResult } from './infer/evaluate-run.js';
 export { predictRun } from './infer/predict-run.js';

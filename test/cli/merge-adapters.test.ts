@@ -4,42 +4,19 @@
 // the same logits; bad input is one line and exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { peftCli } from '../helpers/cli.js';
 import { SHARED, SKIP_NO_SHARED, assertClose } from '../helpers/fixtures.js';
+import { llamaCli, predictLogits } from '../helpers/llama-cli.js';
 
 const FIX = join(SHARED, 'fixtures');
 const MERGE = join(FIX, 'peft-0.13', 'llama-merge');
 
-function setUp(): { dir: string; recipe: string; ids: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'peft-merge-cli-'));
-  mkdirSync(join(dir, 'model'));
-  for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(FIX, 'models', 'llama', f), join(dir, 'model', f));
-  writeFileSync(join(dir, 'train.jsonl'), '{"text": "x"}\n');
-  const recipe = join(dir, 'r.yaml');
-  writeFileSync(recipe, 'name: merged\nbackbone: {path: ./model}\ntask: {type: causal-lm}\ndata: {train: ./train.jsonl}\nmethod: {preset: lora, rank: 4}\noutput: {dir: ./runs}\n');
-  const inp = JSON.parse(readFileSync(join(FIX, 'models', 'llama', 'inputs.json'), 'utf8'));
-  const [B, T] = inp.input_ids.shape as [number, number];
-  const ids = join(dir, 'ids.jsonl');
-  writeFileSync(ids, Array.from({ length: B }, (_, i) => JSON.stringify({
-    input_ids: inp.input_ids.data.slice(i * T, (i + 1) * T), attention_mask: inp.attention_mask.data.slice(i * T, (i + 1) * T),
-  })).join('\n') + '\n');
-  return { dir, recipe, ids };
-}
-
-function logitsWith(s: ReturnType<typeof setUp>, extra: string[]): number[] {
-  const out = join(s.dir, `out-${Math.random().toString(36).slice(2)}.jsonl`);
-  const r = peftCli(['predict', s.recipe, ...extra, '--input', s.ids, '--output', out, '--logits', '--backend', 'cpu']);
-  assert.equal(r.code, 0, r.stderr);
-  return readFileSync(out, 'utf8').trim().split('\n').flatMap((l) => (JSON.parse(l).logits as number[][]).flat());
-}
-
 test('merged adapters give Python peft\'s logits through peft predict --logits (a, b, linear, cat, svd, ties, ties_svd, magnitude_prune)', { skip: SKIP_NO_SHARED }, () => {
-  const s = setUp();
+  const s = llamaCli();
   for (const name of ['a', 'b']) {
-    assertClose(logitsWith(s, ['--adapter', join(MERGE, name)]), JSON.parse(readFileSync(join(MERGE, name, 'outputs.json'), 'utf8')).logits, `adapter ${name}`);
+    assertClose(predictLogits(s, ['--adapter', join(MERGE, name)]), JSON.parse(readFileSync(join(MERGE, name, 'outputs.json'), 'utf8')).logits, `adapter ${name}`);
   }
   for (const method of ['linear', 'cat', 'svd', 'ties', 'ties_svd', 'magnitude_prune']) {
     const want = JSON.parse(readFileSync(join(MERGE, method, 'outputs.json'), 'utf8'));
@@ -50,12 +27,12 @@ test('merged adapters give Python peft\'s logits through peft predict --logits (
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`merged 2 adapters by ${method}`));
     assert.ok(existsSync(join(out, 'adapter_config.json')) && existsSync(join(out, 'adapter_model.safetensors')));
-    assertClose(logitsWith(s, ['--adapter', out]), want.logits, `${method} logits`);
+    assertClose(predictLogits(s, ['--adapter', out]), want.logits, `${method} logits`);
   }
 });
 
 test('--into-base folds the merge into a model directory with the merged adapter\'s logits', { skip: SKIP_NO_SHARED }, () => {
-  const s = setUp();
+  const s = llamaCli();
   const out = join(s.dir, 'ties-model');
   const r = peftCli(['merge', join(MERGE, 'a'), join(MERGE, 'b'), '--method', 'ties', '--density', '0.5', '--weights', '0.7,0.5', '--into-base', '--base', join(s.dir, 'model'), '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -65,11 +42,11 @@ test('--into-base folds the merge into a model directory with the merged adapter
   writeFileSync(join(s.dir, 'merged.yaml'), 'name: m\nbackbone: {path: ./ties-model}\ntask: {type: causal-lm}\ndata: {train: ./train.jsonl}\nmethod: {preset: lora, rank: 4}\noutput: {dir: ./runs}\n');
   // the folded model alone (no adapter) gives peft's logits of the merge
   const want = JSON.parse(readFileSync(join(MERGE, 'ties', 'outputs.json'), 'utf8')).logits;
-  assertClose(logitsWith({ ...s, recipe: join(s.dir, 'merged.yaml') }, []), want, 'folded model logits');
+  assertClose(predictLogits(s, [], join(s.dir, 'merged.yaml')), want, 'folded model logits');
 });
 
 test('bad input: weights not matching, density outside (0, 1], a pickle, different backbones → one line, exit 2', { skip: SKIP_NO_SHARED }, () => {
-  const s = setUp();
+  const s = llamaCli();
   const a = join(MERGE, 'a');
   const b = join(MERGE, 'b');
   const cases: [string[], RegExp][] = [

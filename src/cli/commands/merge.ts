@@ -10,6 +10,7 @@ import type { Command } from '../command.js';
 import { asList } from '../command.js';
 import type { Output } from '../output.js';
 import { planFromFile } from '../plan-file.js';
+import { parseWeights } from '../weights.js';
 import { PeftError } from '../../errors.js';
 
 interface MergeArgs {
@@ -31,22 +32,6 @@ interface MergeArgs {
 }
 
 const METHODS = ['linear', 'cat', 'svd', 'ties', 'ties_svd', 'magnitude_prune', 'magnitude_prune_svd', 'dare_linear', 'dare_linear_svd', 'dare_ties', 'dare_ties_svd', 'task_arithmetic', 'pcb'];
-
-/** "0.7,0.5" → [0.7, 0.5]; anything else is a usage error naming the bad entry. */
-export function parseWeights(text: string, count: number): number[] {
-  const parts = text.split(',').map((s) => s.trim());
-  const weights = parts.map((p, i) => {
-    const v = p === '' ? NaN : Number(p);
-    if (!Number.isFinite(v)) throw new PeftError('USAGE', `--weights entry ${i + 1} is "${p}", not a number`, { hint: 'numbers separated by commas: --weights 0.7,0.5' });
-    return v;
-  });
-  if (weights.length !== count) {
-    throw new PeftError('USAGE', `${count} adapter${count === 1 ? '' : 's'} but ${weights.length} weight${weights.length === 1 ? '' : 's'} (--weights ${text})`, {
-      hint: `one weight per adapter, in the same order: --weights ${Array.from({ length: count }, () => '1').join(',')}`,
-    });
-  }
-  return weights;
-}
 
 function isRunDir(p: string): boolean {
   return existsSync(join(resolve(p), 'recipe.resolved.yaml'));

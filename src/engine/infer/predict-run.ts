@@ -6,10 +6,10 @@ import type { BackendInfo } from '../backend/index.js';
 import { formatFromPath } from '../data/index.js';
 import { openInference } from './inference.js';
 import { predictFile, type PredictFileResult } from './predict-file.js';
-import type { RunTarget } from './target.js';
+import { adapterChoiceOf, type MixOptions, type RunTarget } from './target.js';
 import { PeftError } from '../../errors.js';
 
-export interface PredictRunOptions {
+export interface PredictRunOptions extends MixOptions {
   input: string;
   output: string;
   batchSize?: number;
@@ -31,7 +31,7 @@ export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev:
   const path = resolve(opts.input);
   if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: opts.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-  const s = await openInference(plan, target.adapterDir, { backend: opts.backend, tokenizerOptional: true });
+  const s = await openInference(plan, adapterChoiceOf(target, opts), { backend: opts.backend, tokenizerOptional: true });
   ev.onBackend?.(s.backend);
   for (const w of s.warnings) ev.onWarning?.(w);
   const r = await predictFile(s, input, opts.output, {
