@@ -77,13 +77,15 @@ export function inspectPlan(plan: Plan): InspectReport {
   const modules: ModuleReport[] = peft.modules.map((m) => {
     const byPos = new Map<string, ModuleReport['positions'][number]>();
     let trainable = 0;
+    let all = 0;
     const shapes: (readonly number[])[] = [];
     for (const site of m.sites) {
       const prefix = `${site.path}.${m.plan.name}.`;
       const own = storeParams.filter(([name]) => name.startsWith(prefix));
       shapes.push(...own.map(([, p]) => p.shape));
       const n = own.reduce((a, [, p]) => a + p.size, 0);
-      trainable += n;
+      all += n;
+      trainable += own.reduce((a, [, p]) => a + (p.tags.has('frozen') ? 0 : p.size), 0);
       const key = `${site.stack}:${site.position}`;
       const e = byPos.get(key) ?? { position: site.position, stack: site.stack, layers: [], sites: 0, params: 0 };
       e.sites++;
@@ -93,7 +95,8 @@ export function inspectPlan(plan: Plan): InspectReport {
     }
     const moduleWide = storeParams.filter(([name]) => name.startsWith(`${m.plan.name}.`)).reduce((a, [, p]) => a + p.size, 0);
     trainable += moduleWide;
-    const stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : trainable;
+    all += moduleWide;
+    const stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : all;
     const paper = paperParams(m.storedShapes ? [...m.storedShapes.values()] : shapes);
     return {
       name: m.plan.name, function: m.plan.function, positions: [...byPos.values()], trainable_params: trainable, stored_params: stored, paper_params: paper,

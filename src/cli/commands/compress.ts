@@ -66,6 +66,7 @@ export const compressCommand: Command<CompressArgs> = {
     const evalOn = args.eval === undefined ? null : evalTarget(args.eval, input);
     const r = engine.compressAdapter(input, target, scheme);
     const ratio = r.bytesBefore / r.bytesAfter;
+    for (const n of r.notes) out.warn(n);
     const what = scheme.method === 'quantize' ? `${scheme.bits}-bit codes, one mean/std per ${scheme.granularity}`
       : scheme.method === 'compeft' ? `ComPEFT: ${r.kept} of ${r.compressed.entries} entries kept (density ${scheme.density}), ternary ±α with α = ${scheme.alpha}·std per ${scheme.scope}`
         : 'unpacked to float32';

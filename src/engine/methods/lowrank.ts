@@ -9,6 +9,8 @@ import type { FunctionModule } from './types.js';
 import { initLowRankPair } from './init.js';
 import { buildMultiHead } from './multihead.js';
 import { buildDora } from './dora.js';
+import { buildOrthogonal } from './orthogonal.js';
+import { buildQuantized } from './quantized.js';
 
 export class LowRank extends SiteModule {
   protected readonly nonlinear = null;
@@ -34,6 +36,8 @@ export const lowrankModule: FunctionModule<'lowrank'> = {
     const o = c.plan.options;
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
     if (o.dora) return buildDora(c);
+    if (o.orthogonal) return buildOrthogonal(c);
+    if (o.quantize_bits) return buildQuantized(c);
     return buildPerSite(c, (site, uDim) => new LowRank(uDim, site.outDim, o.rank),
       (m, _site, uDim) => initLowRankPair(c.init, o.init, m.A, m.B, uDim, o.rank));
   },

@@ -17,6 +17,8 @@ export const LOWRANK = defineFunction({
     alpha: OPTIONS.alpha.use((o) => o.rank as number),
     rslora: OPTIONS.rslora.use(false),
     dora: OPTIONS.dora.use(false),
+    orthogonal: OPTIONS.orthogonal.optional(),
+    quantize_bits: OPTIONS.quantize_bits.optional(),
   },
   defaults: { positions: ['attn.query', 'attn.value'], insertion: 'parallel', composition: 'scaled', init: 'lora', heads: 'single' },
   inits: ['lora', 'gaussian', 'bert', 'random'],
@@ -24,10 +26,13 @@ export const LOWRANK = defineFunction({
   misfit({ role, kind, sliced, heads, options }) {
     if (options.dora && sliced) return `${role} is a slice of a fused q/k/v projection here, with no weight matrix of its own: ${SLICE_HINT}`;
     if (options.dora && kind !== 'linear') return 'DoRA rescales a weight matrix, so it only goes at a projection (attn.query, ffn.down_proj, …)';
+    if ((options.orthogonal || options.quantize_bits) && heads === 'multi') return 'orthogonal and quantize_bits work on whole projections (heads: single), not per head';
     return needsInput('a low-rank update', { role, kind, sliced, heads, options });
   },
   scale: alphaOverRank,
   check(o, m) {
+    const variants = [o.dora && 'dora', o.orthogonal && 'orthogonal', o.quantize_bits && 'quantize_bits'].filter(Boolean);
+    if (variants.length > 1) return [{ key: String(variants[1]), message: `${variants.join(' and ')} do not combine: pick one` }];
     if (!o.dora) return [];
     if (m.insertion !== 'parallel') return [{ key: 'insertion', message: 'DoRA rescales the adapted weight W + s·B·A: it needs insertion: parallel' }];
     if (m.composition !== 'scaled' || m.scale === 'learned') {

@@ -9,6 +9,7 @@ import { readAdapterConfig } from '../peft/load.js';
 import { ADAPTER_WEIGHTS, openAdapterWeights } from '../peft/weights-file.js';
 import { HEAD_TASK_TYPES } from '../peft/types.js';
 import { writeSafetensors } from '../../io/safetensors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
 import { RESOLVED_RECIPE } from '../../train/run-dir.js';
 import { COMPRESSED_WEIGHTS, writeCompressed, type CompressScheme, type StoreTensor } from './packed-file.js';
 import { QUANT_BITS } from './codebook.js';
@@ -26,6 +27,7 @@ export interface CompressResult {
   plain: { tensors: number; entries: number };
   /** ComPEFT: entries kept (non-zero). */
   kept?: number;
+  notes: string[];
 }
 
 /** A run directory's adapter, or the directory itself. */
@@ -61,15 +63,34 @@ export function compressAdapter(input: string, out: string, scheme: CompressSche
   }));
   if (resolve(out) === resolve(dir)) throw new PeftError('USAGE', '--out must be another directory than the adapter\'s', { hint: 'the original stays as it is' });
   mkdirSync(out, { recursive: true });
-  copyFileSync(join(dir, 'adapter_config.json'), join(out, 'adapter_config.json'));
+  const notes: string[] = [];
+  const trainedBits = quantizedTraining(config);
+  if (trainedBits.length > 0 && scheme.method !== 'unpack') {
+    // the packed tensors are the weights such a module computes with: it no longer fake-quantises them
+    const method = config.method as { modules: { options: Record<string, unknown> }[] };
+    const exact = scheme.method === 'quantize' && scheme.granularity === 'tensor' && trainedBits.every((b) => b === scheme.bits);
+    writeJsonAtomic(join(out, 'adapter_config.json'), { ...config, method: { ...method, modules: method.modules.map((m) => ({ ...m, options: { ...m.options, quantize_bits: undefined } })) } });
+    notes.push(exact
+      ? `trained with ${trainedBits[0]}-bit fake quantisation: the packed codes are exactly the weights it trained with`
+      : `trained with ${trainedBits.join('/')}-bit fake quantisation, packed otherwise: the weights differ from those it trained with`);
+  } else {
+    copyFileSync(join(dir, 'adapter_config.json'), join(out, 'adapter_config.json'));
+  }
   const sum = (ts: StoreTensor[]) => ({ tensors: ts.length, entries: ts.reduce((n, t) => n + t.data.length, 0) });
   // one tensor file per directory: a stale one of the other form would shadow the new one
   rmSync(join(out, scheme.method === 'unpack' ? COMPRESSED_WEIGHTS : ADAPTER_WEIGHTS), { force: true });
   if (scheme.method === 'unpack') {
     const bytesAfter = writeSafetensors(join(out, ADAPTER_WEIGHTS), tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data })));
-    return { input, out, scheme, bytesBefore, bytesAfter, compressed: sum([]), plain: sum(tensors) };
+    return { input, out, scheme, bytesBefore, bytesAfter, compressed: sum([]), plain: sum(tensors), notes };
   }
   if (tensors.every((t) => !t.compress)) throw new PeftError('FORMAT', 'the adapter holds no tensors to compress (only its task head)', { where: weights.path });
   const { bytes, kept } = writeCompressed(join(out, COMPRESSED_WEIGHTS), tensors, scheme);
-  return { input, out, scheme, bytesBefore, bytesAfter: bytes, compressed: sum(tensors.filter((t) => t.compress)), plain: sum(tensors.filter((t) => !t.compress)), kept };
+  return { input, out, scheme, bytesBefore, bytesAfter: bytes, compressed: sum(tensors.filter((t) => t.compress)), plain: sum(tensors.filter((t) => !t.compress)), kept, notes };
+}
+
+/** The bit widths a UNIFIED_VIEW adapter's lowrank modules were trained with (quantize_bits), if any. */
+function quantizedTraining(config: Record<string, unknown>): number[] {
+  const method = config.method as { modules?: { options?: { quantize_bits?: number } }[] } | undefined;
+  if (config.peft_type !== 'UNIFIED_VIEW' || !Array.isArray(method?.modules)) return [];
+  return method.modules.map((m) => m.options?.quantize_bits).filter((b): b is number => typeof b === 'number');
 }

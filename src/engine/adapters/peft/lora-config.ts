@@ -25,6 +25,8 @@ function loraModules(peft: PeftModel): { plan: ModulePlanOf<'lowrank'>; sites: S
   const alike = (p: ModulePlanOf<'lowrank'>) => JSON.stringify([p.insertion, p.composition, p.heads, p.options.rslora, p.options.dora, p.options.dropout]);
   if (plans.some((p) => alike(p) !== alike(plans[0]))) return null;
   if (plans.some((p) => p.insertion !== 'parallel' || p.heads !== 'single' || !scaleIs(p, FUNCTIONS.lowrank.scale(p.options)))) return null;
+  // fake-quantised LoRA computes with quantised weights that peft would not: our own type keeps that
+  if (plans.some((p) => p.options.quantize_bits)) return null;
   const bySite = new Map<SiteInfo, RankAlpha>();
   for (const m of peft.modules) {
     const o = (m.plan as ModulePlanOf<'lowrank'>).options;
