@@ -27,7 +27,7 @@ const WORK = mkdtempSync(join(os.tmpdir(), 'peft-merging-'));
 const DATA = SMOKE ? join(WORK, 'merging.json') : 'docs/data/merging.json';
 const DOC = SMOKE ? join(WORK, 'merging.md') : 'docs/merging.md';
 if (SMOKE) writeFileSync(DOC, readFileSync('docs/merging.md', 'utf8'));
-const TRAIN_SETS = SMOKE ? ['--set', 'training.max_steps=3', '--set', 'training.epochs=null'] : [];
+const TRAIN_SETS = SMOKE ? ['--set', 'training.max_steps=3', '--set', 'eval.limit=16'] : [];
 const EVAL_SETS = SMOKE ? ['--set', 'eval.limit=16'] : [];
 
 const TASKS = [
