@@ -4,15 +4,19 @@
 // by every method of `peft merge` (the merged body with each task's own head, `--head`), evaluates
 // every merge on every task's dev set, compresses each adapter (ComPEFT, 1/2/4/8-bit) and
 // evaluates those, then writes docs/data/merging.json and the tables between the markers of
-// docs/merging.md. Everything goes through the CLI (bin/peft.js), as a user would run it.
+// docs/merging.md. Training runs through the CLI (bin/peft.js); merges, compressions and the ~130
+// evaluations call the same engine functions the CLI calls (dist/), in this one process.
 // Usage (after `npm run build`): node scripts/merging-table.mjs [--runs DIR] [--reuse] [--backend B]
 //   --runs DIR   where the training runs go (default runs/merging)
 //   --reuse      use the latest run of each recipe under DIR instead of training again
 //   --smoke      a few steps and 16 dev rows each, output in a temporary folder (checks the script)
+//   --render F   only redraw the tables of docs/merging.md from a results file F (docs/data/merging.json)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
+import { combineRun, compressAdapter, evaluateRun, resolveRunTarget } from '../dist/engine/index.js';
+import { validateRecipeFile } from '../dist/recipes/index.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -103,9 +107,44 @@ function train(task, kind) {
   return runDir;
 }
 
-function evaluate(task, adapter) {
-  const r = peft(['eval', recipeOf(task.name, 'plain'), '--adapter', adapter, ...EVAL_SETS]);
-  return r.metrics;
+/** The plan of a recipe, as the CLI plans it (with --set overrides). */
+function planFile(file, sets) {
+  const v = validateRecipeFile(file, { sets });
+  if (!v.plan) throw new Error(`${file}: ${v.issues.map((i) => i.message).join('; ')}`);
+  return v.plan;
+}
+
+async function evaluate(task, adapter) {
+  const target = resolveRunTarget(recipeOf(task.name, 'plain'), { adapter: [adapter], planFile: (f) => planFile(f, EVAL_SETS.filter((x) => x !== '--set')), warn: () => {} });
+  return (await evaluateRun(target, { split: 'validation', backend: BACKEND })).metrics;
+}
+
+/** `peft merge` with these CLI-style arguments (--density, --rank, --exact), in process. */
+async function merge(runs, m, head, out) {
+  const extra = m.extra ?? [];
+  const val = (k) => (extra.includes(k) ? extra[extra.indexOf(k) + 1] : undefined);
+  return combineRun(runs, {
+    method: m.method, weights: m.weights.split(',').map(Number), density: val('--density') === undefined ? undefined : Number(val('--density')),
+    rank: val('--rank') === undefined ? undefined : Number(val('--rank')), exactScale: extra.includes('--exact'), head, seed: 0, out,
+  });
+}
+
+/** `peft compress` with these CLI-style arguments, in process. */
+function compress(input, args, out) {
+  const val = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
+  const method = val('--method');
+  const scheme = method === 'quantize'
+    ? { method, bits: Number(val('--bits')), granularity: val('--granularity', 'tensor') }
+    : { method, density: Number(val('--density', '0.1')), alpha: Number(val('--alpha', '1')), scope: 'adapter' };
+  const r = compressAdapter(input, out, scheme);
+  return { bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, ratio: r.bytesBefore / r.bytesAfter };
+}
+
+if (argv.includes('--render')) {
+  const file = opt('--render');
+  render(JSON.parse(readFileSync(file, 'utf8')));
+  process.stderr.write(`redrew the tables of ${DOC} from ${file}\n`);
+  process.exit(0);
 }
 
 const plain = TASKS.map((t) => train(t, 'plain'));
@@ -115,30 +154,30 @@ const qatRun = train(TASKS[0], 'qat1');
 // individual adapters on their own task, and the base with each task's head alone (weight 0)
 for (const [i, t] of TASKS.entries()) {
   process.stderr.write(`individual ${t.name} ...\n`);
-  results.individual[t.name] = evaluate(t, join(plain[i], 'adapter'));
-  results.orthogonal[`individual/${t.name}`] = evaluate(t, join(ortho[i], 'adapter'));
+  results.individual[t.name] = await evaluate(t, join(plain[i], 'adapter'));
+  results.orthogonal[`individual/${t.name}`] = await evaluate(t, join(ortho[i], 'adapter'));
   const headOnly = join(WORK, `base-${t.name}`);
-  peft(['merge', plain[i], '--method', 'linear', '--weights', '0', '--out', headOnly]);
-  results.base[t.name] = evaluate(t, headOnly);
+  await merge([plain[i]], { method: 'linear', weights: '0' }, 1, headOnly);
+  results.base[t.name] = await evaluate(t, headOnly);
 }
 
-function mergeAll(runs, m, t, i, tag) {
+async function mergeAll(runs, m, t, i, tag) {
   const out = join(WORK, `${tag}-${m.id}-${t.name}`);
-  const r = peft(['merge', ...runs, '--method', m.method, '--weights', m.weights, ...(m.extra ?? []), '--head', String(i + 1), '--seed', '0', '--out', out]);
-  return { metrics: evaluate(t, out), rank: r.rank };
+  const r = await merge(runs, m, i + 1, out);
+  return { metrics: await evaluate(t, out), rank: r.rank };
 }
 
 for (const m of MERGES) {
   results.merges[m.id] = { method: m.method, weights: m.weights, extra: m.extra ?? [], what: m.what, tasks: {} };
   for (const [i, t] of TASKS.entries()) {
     process.stderr.write(`merge ${m.id} → ${t.name} ...\n`);
-    results.merges[m.id].tasks[t.name] = mergeAll(plain, m, t, i, 'plain');
+    results.merges[m.id].tasks[t.name] = await mergeAll(plain, m, t, i, 'plain');
   }
   if (ORTHO_MERGES.includes(m.id)) {
     results.orthogonal[m.id] = { what: m.what, tasks: {} };
     for (const [i, t] of TASKS.entries()) {
       process.stderr.write(`orthogonal merge ${m.id} → ${t.name} ...\n`);
-      results.orthogonal[m.id].tasks[t.name] = mergeAll(ortho, m, t, i, 'ortho');
+      results.orthogonal[m.id].tasks[t.name] = await mergeAll(ortho, m, t, i, 'ortho');
     }
   }
 }
@@ -148,14 +187,14 @@ for (const [i, t] of TASKS.entries()) {
   for (const c of COMPRESSIONS) {
     process.stderr.write(`compress ${t.name} ${c.id} ...\n`);
     const out = join(WORK, `c-${t.name}-${c.id}`);
-    const r = peft(['compress', plain[i], ...c.args, '--out', out]);
-    results.compression[t.name][c.id] = { what: c.what, bytes_before: r.bytes_before, bytes_after: r.bytes_after, ratio: r.ratio, metrics: evaluate(t, out) };
+    const r = compress(plain[i], c.args, out);
+    results.compression[t.name][c.id] = { what: c.what, ...r, metrics: await evaluate(t, out) };
   }
 }
 // the 1-bit quantisation-aware SST-2 adapter: as trained (latent weights fake-quantised) and packed
 const qatPacked = join(WORK, 'qat1-packed');
-const q = peft(['compress', qatRun, '--method', 'quantize', '--bits', '1', '--out', qatPacked]);
-results.compression.qat1 = { task: 'sst2', trained: evaluate(TASKS[0], join(qatRun, 'adapter')), packed: { bytes_before: q.bytes_before, bytes_after: q.bytes_after, ratio: q.ratio, metrics: evaluate(TASKS[0], qatPacked) } };
+const q = compress(qatRun, ['--method', 'quantize', '--bits', '1'], qatPacked);
+results.compression.qat1 = { task: 'sst2', trained: await evaluate(TASKS[0], join(qatRun, 'adapter')), packed: { ...q, metrics: await evaluate(TASKS[0], qatPacked) } };
 
 if (!SMOKE) mkdirSync('docs/data', { recursive: true });
 writeFileSync(DATA, JSON.stringify(results, null, 2) + '\n');
@@ -198,9 +237,9 @@ function render(res) {
   const qatRows = `| SST-2, 1-bit quantisation-aware LoRA | accuracy |\n| --- | --- |\n| as trained (latent weights, fake-quantised) | ${f(qat.trained.accuracy)} |\n| packed 1-bit (${qat.packed.bytes_before} → ${qat.packed.bytes_after} bytes, ${qat.packed.ratio.toFixed(1)}×) | ${f(qat.packed.metrics.accuracy)} |\n| post-training 1-bit of the plain LoRA | ${f(sst.q1.metrics.accuracy)} |`;
   let doc = readFileSync(DOC, 'utf8');
   for (const [name, body] of [['merge', merge], ['orthogonal', orth], ['compression', [cHead, ...cRows].join('\n')], ['qat', qatRows]]) {
-    const re = new RegExp(`(<!-- merging:${name} -->\\n)[\\s\\S]*?(\\n<!-- /merging:${name} -->)`);
+    const re = new RegExp(`(<!-- merging:${name} -->)[\\s\\S]*?(<!-- /merging:${name} -->)`);
     if (!re.test(doc)) throw new Error(`${DOC} has no <!-- merging:${name} --> … <!-- /merging:${name} --> markers`);
-    doc = doc.replace(re, `$1${body}$2`);
+    doc = doc.replace(re, `$1\n${body}\n$2`);
   }
   writeFileSync(DOC, doc);
 }

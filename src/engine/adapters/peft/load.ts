@@ -63,7 +63,9 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
     }
     const info = file.info(name);
     if (info.shape.join(',') !== entry.shape.join(',')) {
-      throw new PeftError('SHAPE', `expected shape [${entry.shape}], found [${info.shape}]`, { where: `${weightsFile}: ${name}` });
+      throw new PeftError('SHAPE', `expected shape [${entry.shape}], found [${info.shape}]`, {
+        where: `${weightsFile}: ${name}`, hint: `the adapter was saved for another backbone than this ${model.family} (${String(cfg.base_model_name_or_path ?? 'base model not recorded')})`,
+      });
     }
     entry.set(tf.tensor(file.read(name), info.shape));
     used.add(name);
