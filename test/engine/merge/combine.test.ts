@@ -122,3 +122,17 @@ test('refusals: weights that do not match, density outside (0, 1], linear across
   const other: AdapterUpdates = { ...b, config: { ...b.config, base_model_name_or_path: 'meta-llama/Llama-2-7b-hf' } };
   assert.throws(() => combineAdapters([a, other], { method: 'cat', weights: [1, 1] }), /adapters for different backbones do not merge/);
 });
+
+test('different targets: a module only one adapter adapts is merged from that adapter; target_modules is the union', { skip: SKIP_NO_SHARED }, () => {
+  const [a, b] = inputs();
+  const qOnly: AdapterUpdates = { ...a, config: { ...a.config, target_modules: ['q_proj'] }, modules: new Map([...a.modules].filter(([p]) => p.endsWith('q_proj'))) };
+  const c = combineAdapters([qOnly, b], { method: 'task_arithmetic', weights: [0.7, 0.5] });
+  assert.deepEqual(c.config.target_modules, ['q_proj', 'v_proj']);
+  assert.match(c.notes.join(' '), /2 of 4 modules are adapted by only some of the adapters/);
+  const v = 'model.layers.1.self_attn.v_proj';
+  assertClose(deltaAt(c, v), Array.from(deltaOf(b.modules.get(v) as never).map((x) => 0.5 * x)), 'v_proj: b alone, weighted', 1e-4, 1e-6);
+  const q = 'model.layers.1.self_attn.q_proj';
+  const want = deltaOf(a.modules.get(q) as never).map((x, i) => 0.7 * x + 0.5 * deltaOf(b.modules.get(q) as never)[i]);
+  assertClose(deltaAt(c, q), Array.from(want), 'q_proj: both', 1e-4, 1e-6);
+});
+
