@@ -105,9 +105,10 @@ export async function combineRun(paths: string[], o: CombineRunOptions): Promise
     const { peft } = loadAdapter(tmp, model);
     const vocab = model.dims.vocab || 100;
     const ids = tf.tensor2d(Array.from({ length: 2 * 12 }, (_, i) => (i * 37 + 11) % vocab), [2, 12], 'int32');
-    const before = tf.tidy(() => model.forward({ inputIds: ids }, peft.context({ training: false })).logits.dataSync());
+    const inputs = task === 'seq2seq' ? { inputIds: ids, decoderInputIds: ids } : { inputIds: ids };
+    const before = tf.tidy(() => model.forward(inputs, peft.context({ training: false })).logits.dataSync());
     const report = mergeIntoBackbone(peft);
-    const after = tf.tidy(() => model.forward({ inputIds: ids }, ForwardContext.plain(false)).logits.dataSync());
+    const after = tf.tidy(() => model.forward(inputs, ForwardContext.plain(false)).logits.dataSync());
     let diff = 0;
     for (let i = 0; i < before.length; i++) diff = Math.max(diff, Math.abs(before[i] - after[i]));
     const labels = intoBase.labels;
