@@ -13,6 +13,7 @@ import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { mergeCommand } from './commands/merge.js';
+import { compressCommand } from './commands/compress.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
@@ -21,6 +22,7 @@ const COMMANDS: Command<any>[] = [
   evalCommand,
   predictCommand,
   mergeCommand,
+  compressCommand,
   methodsCommand,
   schemaCommand,
   convertCommand,

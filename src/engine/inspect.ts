@@ -130,13 +130,15 @@ export function inspectPlan(plan: Plan): InspectReport {
   const modules: ModuleReport[] = peft.modules.map((m) => {
     const byPos = new Map<string, ModuleReport['positions'][number]>();
     let trainable = 0;
+    let all = 0;
     const shapes: (readonly number[])[] = [];
     for (const site of m.sites) {
       const prefix = `${site.path}.${m.plan.name}.`;
       const own = storeParams.filter(([name]) => name.startsWith(prefix));
       shapes.push(...own.map(([, p]) => p.shape));
       const n = own.reduce((a, [, p]) => a + p.size, 0);
-      trainable += n;
+      all += n;
+      trainable += own.reduce((a, [, p]) => a + (p.tags.has('frozen') ? 0 : p.size), 0);
       const key = `${site.stack}:${site.position}`;
       const e = byPos.get(key) ?? { position: site.position, stack: site.stack, layers: [], sites: 0, params: 0 };
       e.sites++;
@@ -147,9 +149,11 @@ export function inspectPlan(plan: Plan): InspectReport {
     const mine = (name: string) => name.startsWith(`${m.plan.name}.`) || m.sites.some((site) => name.startsWith(`${site.path}.${m.plan.name}.`));
     const moduleWide = storeParams.filter(([name]) => name.startsWith(`${m.plan.name}.`)).reduce((a, [, p]) => a + p.size, 0);
     trainable += moduleWide;
-    // frozen tensors the adapter file keeps (save_projection, CorDA's initial pair, grown ranks)
+    all += moduleWide;
+    // frozen tensors the adapter file keeps (save_projection, CorDA's initial pair, grown ranks);
+    // frozen parameters (an orthogonal basis) are stored though they do not train
     const keptBuffers = storedBuffers.filter(([name]) => mine(name)).reduce((a, [, b]) => a + b.size, 0);
-    let stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : trainable + keptBuffers;
+    let stored = m.storedShapes ? [...m.storedShapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) : all + keptBuffers;
     if (m.counts) ({ trainable, stored } = m.counts());
     const paper = paperParams(m.storedShapes ? [...m.storedShapes.values()] : shapes);
     return {

@@ -17,7 +17,10 @@ interface PredictArgs {
   logits?: boolean;
   set?: string | string[];
   'on-error'?: string;
-  adapter?: string;
+  adapter?: string | string[];
+  weights?: string;
+  stack?: boolean;
+  head?: number;
   backend?: string;
 }
 
@@ -38,11 +41,11 @@ export const predictCommand: Command<PredictArgs> = {
     if (!args.output) throw new PeftError('USAGE', 'name the output file: --output FILE', { hint: 'peft predict RUN_DIR --input rows.jsonl --output preds.jsonl' });
     const batchSize = args['batch-size'];
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new PeftError('USAGE', `--batch-size must be an integer ≥ 1 (got ${batchSize})`);
-    const { engine, target } = await runTargetOf(args, out);
+    const { engine, target, mix } = await runTargetOf(args, out);
     const progress = new CountProgress(out, 'predict');
     let r;
     try {
-      r = await engine.predictRun(target, { input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], logits: args.logits, backend: args.backend }, {
+      r = await engine.predictRun(target, { ...mix, input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], logits: args.logits, backend: args.backend }, {
         onBackend: (b) => out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`),
         onWarning: (w) => out.warn(w),
         onStart: (n) => progress.start(n),

@@ -7,9 +7,9 @@ import { scanSplit, checkScan } from '../data/index.js';
 import { sourceOptionsForTask, buildSplit, columnsOf } from '../data/build.js';
 import { openInference } from './inference.js';
 import { evaluate } from './evaluate.js';
-import { splitFor, type RunTarget } from './target.js';
+import { adapterChoiceOf, splitFor, type MixOptions, type RunTarget } from './target.js';
 
-export interface EvaluateRunOptions {
+export interface EvaluateRunOptions extends MixOptions {
   /** --data FILE instead of a split of the plan's data. */
   data?: string;
   split: string;
@@ -41,7 +41,7 @@ export async function evaluateRun(target: RunTarget & { plan: Plan }, opts: Eval
   const scan = checkScan(await scanSplit(name, scanned, {
     task: plan.task, columns: columnsOf(plan, split), seed: plan.seed, limit, source: sourceOptionsForTask(plan),
   }), scanned, plan.data.onError, limit);
-  const s = await openInference(plan, target.adapterDir, { backend: opts.backend });
+  const s = await openInference(plan, adapterChoiceOf(target, opts), { backend: opts.backend });
   ev.onBackend?.(s.backend);
   for (const w of s.warnings) ev.onWarning?.(w);
   const built = await buildSplit(plan, split, s.tokenizer, {

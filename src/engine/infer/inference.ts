@@ -10,6 +10,7 @@ import { initBackend, type BackendInfo } from '../backend/index.js';
 import { loadBackbone } from '../backbones/index.js';
 import { injectMethod } from '../methods/index.js';
 import { loadAnyAdapter } from '../adapters/index.js';
+import { mixAdapters, type MixMode } from './adapter-mix.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
 import type { Predictor } from './predict.js';
@@ -37,13 +38,25 @@ export function latestRunOf(plan: Plan): RunDir | null {
   return RunDir.latestWithAdapter(plan.output.dir, plan.name);
 }
 
+/** Several adapters combined on the fly (eval/predict with repeated --adapter). */
+export interface AdapterChoice {
+  dirs: string[];
+  /** One per adapter (default 1 each). */
+  weights?: number[];
+  mode?: MixMode;
+  /** 1-based: the adapter whose task head is used (default: the last one that carries one). */
+  head?: number;
+}
+
 export interface InferenceOptions {
   backend?: string;
   /** Open without a tokenizer when the model has none (prediction on rows of token ids). */
   tokenizerOptional?: boolean;
 }
 
-export async function openInference(plan: Plan, adapterDir: string | null, opts: InferenceOptions = {}): Promise<InferenceSession> {
+export async function openInference(plan: Plan, adapter: string | AdapterChoice | null, opts: InferenceOptions = {}): Promise<InferenceSession> {
+  const choice: AdapterChoice | null = typeof adapter === 'string' ? { dirs: [adapter] } : adapter && adapter.dirs.length > 0 ? adapter : null;
+  const adapterDir = choice ? choice.dirs[0] : null;
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
   const { dir, model } = loadBackbone(plan.backbone.path, {
@@ -51,10 +64,29 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
   });
   const warnings: string[] = [];
   let peft;
-  if (adapterDir) {
-    const loaded = loadAnyAdapter(adapterDir, model, plan.seed);
+  if (choice && choice.dirs.length === 1 && (choice.weights?.[0] ?? 1) === 1) {
+    const loaded = loadAnyAdapter(choice.dirs[0], model, plan.seed);
     peft = loaded.peft;
     warnings.push(...loaded.warnings);
+  } else if (choice) {
+    const weights = choice.weights ?? choice.dirs.map(() => 1);
+    if (weights.length !== choice.dirs.length) {
+      throw new PeftError('USAGE', `${choice.dirs.length} adapters but ${weights.length} weight${weights.length === 1 ? '' : 's'}`, { hint: 'one weight per --adapter, in the same order' });
+    }
+    if (choice.head !== undefined && !(Number.isInteger(choice.head) && choice.head >= 1 && choice.head <= choice.dirs.length)) {
+      throw new PeftError('USAGE', `--head ${choice.head}: there are ${choice.dirs.length} adapters (1 … ${choice.dirs.length})`);
+    }
+    // every adapter loads onto the same backbone (each sets the task head it carries): the head
+    // adapter loads last, so its head is the one used
+    const order = choice.dirs.map((_, i) => i);
+    if (choice.head !== undefined) order.push(...order.splice(choice.head - 1, 1));
+    const parts = new Array(choice.dirs.length);
+    for (const i of order) {
+      const loaded = loadAnyAdapter(choice.dirs[i], model, plan.seed);
+      warnings.push(...loaded.warnings.map((w) => `${choice.dirs[i]}: ${w}`));
+      parts[i] = { peft: loaded.peft, weight: weights[i], label: choice.dirs[i] };
+    }
+    peft = mixAdapters(parts, choice.mode ?? 'sum');
   } else {
     peft = injectMethod(model, plan.method, plan.seed);
   }

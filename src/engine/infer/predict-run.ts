@@ -7,10 +7,10 @@ import { formatFromPath } from '../data/index.js';
 import { checkFile } from '../data/sources/file.js';
 import { openInference } from './inference.js';
 import { predictFile, type PredictFileResult } from './predict-file.js';
-import type { RunTarget } from './target.js';
+import { adapterChoiceOf, type MixOptions, type RunTarget } from './target.js';
 import { PeftError } from '../../errors.js';
 
-export interface PredictRunOptions {
+export interface PredictRunOptions extends MixOptions {
   input: string;
   output: string;
   batchSize?: number;
@@ -46,7 +46,7 @@ export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev:
   checkFile(path, 'data file');
   checkOutputPath(resolve(opts.output), opts.output);
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-  const s = await openInference(plan, target.adapterDir, { backend: opts.backend, tokenizerOptional: true });
+  const s = await openInference(plan, adapterChoiceOf(target, opts), { backend: opts.backend, tokenizerOptional: true });
   ev.onBackend?.(s.backend);
   for (const w of s.warnings) ev.onWarning?.(w);
   const r = await predictFile(s, input, opts.output, {

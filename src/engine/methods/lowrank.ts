@@ -20,6 +20,8 @@ import { buildTriangular } from './triangular.js';
 import { buildExperts } from './experts.js';
 import { buildCorda } from './corda.js';
 import { buildBranched } from './branches.js';
+import { buildOrthogonal } from './orthogonal.js';
+import { buildQuantized } from './quantized.js';
 
 export class LowRank extends SiteModule {
   protected readonly nonlinear = null;
@@ -46,6 +48,8 @@ export const lowrankModule: FunctionModule<'lowrank'> = {
     const o = c.plan.options;
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
     if (o.dora) return buildDora(c);
+    if (o.orthogonal) return buildOrthogonal(c);
+    if (o.quantize_bits) return buildQuantized(c);
     if (o.basis === 'shared') return buildShared(c);
     if (o.basis === 'combination') return buildCombination(c);
     if (o.basis === 'bank') return buildBank(c);

@@ -26,7 +26,8 @@ export function isHeadParam(peft: PeftModel, name: string): boolean {
 
 export function selectTrainable(peft: PeftModel): TrainableSet {
   const params = new Map<string, Param>();
-  for (const [name, p] of peft.store.namedParams()) params.set(name, p);
+  // adapter parameters train, but for the frozen parts of a method (orthogonal adaptation's A)
+  for (const [name, p] of peft.store.namedParams()) if (!p.tags.has('frozen')) params.set(name, p);
   const backboneNames: string[] = [];
   const depth = peft.model.dims.layers;
   const whole = new Set(peft.selection?.whole ?? []);

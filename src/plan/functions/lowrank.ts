@@ -53,6 +53,8 @@ const OPTION_USES = {
   max_rank: OPTIONS.max_rank.when(growing, 'rank_schedule: grow', (o) => 2 * (o.target_rank as number)),
   tinit: OPTIONS.tinit.when(growing, 'rank_schedule: grow', 0),
   delta_t: OPTIONS.delta_t.when(growing, 'rank_schedule: grow', 10),
+  orthogonal: OPTIONS.orthogonal.optional(),
+  quantize_bits: OPTIONS.quantize_bits.optional(),
 };
 
 type LowrankOptions = DecidedOptions<typeof OPTION_USES>;
@@ -69,6 +71,8 @@ function variant(o: LowrankOptions): string[] {
   if (o.rank_schedule !== 'fixed') v.push(`rank_schedule: ${o.rank_schedule}`);
   if (o.init === 'corda') v.push('init: corda');
   if (o.bias) v.push('bias');
+  if (o.orthogonal) v.push('orthogonal');
+  if (o.quantize_bits) v.push('quantize_bits');
   return v;
 }
 
@@ -79,7 +83,8 @@ function combinations(o: LowrankOptions, m: ModuleShape): Problem[] {
   // a factorization, basis or init that owns A and B combines with nothing else that does
   const owners = v.filter((x) => x !== 'bias' && !(x === 'rank_schedule: grow' && o.factorization === 'triangular'));
   if (owners.length > 1) {
-    out.push({ key: v.includes('dora') ? 'dora' : 'basis', message: `${owners.join(' and ')} cannot be combined: each decides A and B in its own way`, hint: 'keep one of them (a method per module; several modules may share a position)' });
+    const key = ['dora', 'orthogonal', 'quantize_bits'].find((k) => owners.includes(k)) ?? 'basis';
+    out.push({ key, message: `${owners.join(' and ')} cannot be combined: each decides A and B in its own way`, hint: 'keep one of them (a method per module; several modules may share a position)' });
   }
   if (o.bias && (o.basis !== 'learned' || o.factorization !== 'ab' || o.dora || o.experts !== 1 || o.init === 'corda')) {
     out.push({ key: 'bias', message: 'bias: true is for learned A/B pairs (LoRA-style and Hydra\'s branches)' });
@@ -137,6 +142,7 @@ export const LOWRANK = defineFunction({
     if (options.dora && kind !== 'linear') return 'DoRA rescales a weight matrix, so it only goes at a projection (attn.query, ffn.down_proj, …)';
     if (options.factorization === 'ldu') return weightOnly('LoLDU', 'decomposes the projection\'s weight (LU)', { role, kind, sliced, heads, options });
     if (options.init === 'corda') return weightOnly('CorDA', 'decomposes the projection\'s weight', { role, kind, sliced, heads, options });
+    if ((options.orthogonal || options.quantize_bits) && heads === 'multi') return 'orthogonal and quantize_bits work on whole projections (heads: single), not per head';
     return needsInput('a low-rank update', { role, kind, sliced, heads, options });
   },
   scale: alphaOverRank,

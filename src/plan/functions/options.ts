@@ -178,6 +178,19 @@ export const OPTIONS = {
     },
     required: ['count', 'share'], additionalProperties: false,
   }),
+  orthogonal: def<{ slot: number; seed?: number }>('orthogonal', {
+    type: 'object', 'x-expected': '{slot: i, seed: s}',
+    description: 'lowrank: Orthogonal Adaptation (Po et al., CVPR 2024). lora_A is frozen to rows slot·r … (slot + 1)·r − 1 of an orthogonal basis of each site\'s input space drawn from `seed`, and only lora_B trains: adapters trained with different slots of one seed have updates that are exactly orthogonal, so they merge (summed) without crosstalk. At most ⌊in / r⌋ slots fit a site.',
+    properties: {
+      slot: { type: 'integer', minimum: 0, maximum: MAX_SIZE, description: 'Which r basis vectors this adapter takes (give each adapter to be merged its own).' },
+      seed: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'The shared basis (default 0): adapters meant to merge use the same seed.' },
+    },
+    required: ['slot'], additionalProperties: false,
+  }),
+  quantize_bits: def<1 | 2 | 4 | 8>('quantize_bits', {
+    type: 'integer', enum: [1, 2, 4, 8],
+    description: 'lowrank: train lora_A and lora_B through b-bit fake quantisation with the straight-through estimator (the precision-redundancy paper\'s Bi-LoRA: per-tensor mean/std and an N(0,1) median codebook); the saved adapter keeps the latent weights, and peft compress --method quantize --bits b packs it to exactly the weights it trained with.',
+  }),
   init_text: def<string>('init_text', { type: 'string', description: 'prompt with init: text — the text whose token embeddings initialise the prompt.' }),
 } as const;
 

@@ -4,13 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { openSafetensors } from '../../io/safetensors.js';
 import { injectMethod, type PeftModel } from '../../methods/inject.js';
 import type { TaskModel } from '../../backbones/types.js';
 import { PeftError } from '../../../errors.js';
 import { ADAPTER_TYPES, adapterEntries, formatOfType } from './codec.js';
 import { COMMON_KEYS } from './types.js';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './save.js';
+import { ADAPTER_CONFIG } from './save.js';
+import { ADAPTER_WEIGHTS, openAdapterWeights } from './weights-file.js';
 
 export interface LoadedAdapter {
   peft: PeftModel;
@@ -53,9 +53,7 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
   }
   const peft = injectMethod(model, method, seed, { noInit: true, selectionLayout });
 
-  const weightsFile = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(weightsFile)) throw new PeftError('FILE', `no ${ADAPTER_WEIGHTS}`, { where: dir });
-  const file = openSafetensors(weightsFile);
+  const { source: file, path: weightsFile } = openAdapterWeights(dir);
   const used = new Set<string>();
   for (const entry of adapterEntries(peft, format, backboneNames)) {
     const name = [entry.name, ...(entry.aliases ?? [])].find((n) => file.has(n));
@@ -68,7 +66,9 @@ export function loadAdapter(dir: string, model: TaskModel, seed = 0): LoadedAdap
     }
     const info = file.info(name);
     if (info.shape.join(',') !== entry.shape.join(',')) {
-      throw new PeftError('SHAPE', `expected shape [${entry.shape}], found [${info.shape}]`, { where: `${weightsFile}: ${name}` });
+      throw new PeftError('SHAPE', `expected shape [${entry.shape}], found [${info.shape}]`, {
+        where: `${weightsFile}: ${name}`, hint: `the adapter was saved for another backbone than this ${model.family} (${String(cfg.base_model_name_or_path ?? 'base model not recorded')})`,
+      });
     }
     const integer = !['F32', 'F16', 'BF16', 'F64'].includes(info.dtype);
     entry.set(integer ? tf.tensor(file.readInt32(name), info.shape, 'int32') : tf.tensor(file.read(name), info.shape));

@@ -6,9 +6,10 @@ import { safetensorsSize, writeSafetensors, type NamedTensor } from '../../io/sa
 import { writeJsonAtomic } from '../../io/atomic.js';
 import type { PeftModel } from '../../methods/inject.js';
 import { adapterEntries, formatFor } from './codec.js';
+import { ADAPTER_WEIGHTS } from './weights-file.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
-export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+export { ADAPTER_WEIGHTS };
 export { PEFT_TS_VERSION } from './unified-config.js';
 
 export interface SaveOptions {

@@ -2,9 +2,12 @@
 // and parallel adapters, MAM, ungated prefixes, mixes, unfrozen backbone parts). Same layout as
 // peft's files: adapter_config.json holds the method plan as stored (a prefix MLP collapsed to
 // plain prefixes), the tensors keep our internal names under `base_model.model.`, and backbone
-// parameters that trained are saved in full under their own names (modules_to_save); a selection's
+// parameters that trained are saved in full under their own names. modules_to_save lists them as
+// Python peft does, by module (`score`, not `score.weight`); a module only some of whose
+// parameters trained (biases alone) is listed by those parameters. Both forms load. A selection's
 // trained entries are sparse deltas (selection-entries.ts).
 import type { MethodPlan } from '../../../plan/index.js';
+import type { TaskModel } from '../../backbones/types.js';
 import { PEFT_TASK_TYPES, UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
 import { backboneParams, paramEntry, storedBuffers, storedMethod, storedValue } from './entries.js';
 import { PEFT_PREFIX, unifiedName } from './names.js';
@@ -24,19 +27,19 @@ export const UNIFIED_FORMAT: AdapterFormat = {
       task_type: PEFT_TASK_TYPES[peft.model.task],
       base_model_name_or_path: baseModel,
       inference_mode: true,
-      modules_to_save: backboneNames.length > 0 ? backboneNames : null,
+      modules_to_save: backboneNames.length > 0 ? modulesOf(peft.model, backboneNames) : null,
       method: storedMethod(peft.method),
       backbone_family: peft.model.family,
       peft_ts_version: PEFT_TS_VERSION,
       ...(peft.selection ? { selection: storedSelection(peft) } : {}),
     };
   },
-  method(_model, cfg) {
+  method(model, cfg) {
     const method = cfg.method as MethodPlan;
     if (!method || typeof method !== 'object' || !Array.isArray(method.modules)) {
       throw new PeftError('FORMAT', 'adapter_config.json has no method plan', { where: 'adapter_config.json: method' });
     }
-    const backboneNames = Array.isArray(cfg.modules_to_save) ? cfg.modules_to_save.map(String) : [];
+    const backboneNames = Array.isArray(cfg.modules_to_save) ? paramsOf(model, cfg.modules_to_save.map(String)) : [];
     return { method, backboneNames, selectionLayout: method.select ? selectionFromConfig(cfg) : undefined };
   },
   entries(peft, backboneNames) {
@@ -65,3 +68,33 @@ export const UNIFIED_FORMAT: AdapterFormat = {
     return out;
   },
 };
+
+/** Parameter names → modules_to_save entries: a module when all its parameters are listed, else the parameters. */
+export function modulesOf(model: TaskModel, names: readonly string[]): string[] {
+  const listed = new Set(names);
+  const all = model.root.namedParams().map(([n]) => n);
+  const out: string[] = [];
+  for (const name of names) {
+    const module = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : name;
+    const members = all.filter((n) => n.startsWith(`${module}.`));
+    const entry = members.length > 0 && members.every((n) => listed.has(n)) ? module : name;
+    if (!out.includes(entry)) out.push(entry);
+  }
+  return out;
+}
+
+/** modules_to_save entries → parameter names: a parameter as it is, a module as all its parameters. */
+function paramsOf(model: TaskModel, entries: readonly string[]): string[] {
+  const all = model.root.namedParams().map(([n]) => n);
+  const out: string[] = [];
+  for (const e of entries) {
+    const hits = all.includes(e) ? [e] : all.filter((n) => n.startsWith(`${e}.`));
+    if (hits.length === 0) {
+      throw new PeftError('FORMAT', `modules_to_save names ${JSON.stringify(e)}, which is no module or parameter of this ${model.family} backbone`, {
+        where: 'adapter_config.json: modules_to_save', hint: 'is this adapter for this backbone?',
+      });
+    }
+    for (const h of hits) if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
