@@ -22,6 +22,7 @@ import { predictBatch, type Prediction } from './predict.js';
 import { batchLogits, type RowLogits, type Span } from './logits.js';
 import { collateTokenRows, isTokenRow, parseTokenRow, type TokenLimits, type TokenRow } from './token-rows.js';
 import type { Batch } from '../data/batches.js';
+import { routedTasks } from '../methods/index.js';
 
 /** Each example's own positions in a collated text batch: its real tokens (the target's for seq2seq), after left padding or before right padding. */
 function realSpans(b: Batch, side: 'left' | 'right'): Span[] {
@@ -147,7 +148,7 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     }
     opts.onProgress?.(done);
   };
-  const limits: TokenLimits = { vocab: s.model.dims.vocab, maxPositions: s.model.dims.maxPositions || Number.MAX_SAFE_INTEGER, tasks: null };
+  const limits: TokenLimits = { vocab: s.model.dims.vocab, maxPositions: s.model.dims.maxPositions || Number.MAX_SAFE_INTEGER, tasks: routedTasks(s.peft.method) };
   let mode: 'text' | 'ids' | null = null;
   const flush = (slots: Slot[]) => (mode === 'ids' ? flushIds(slots) : flushText(slots));
   try {

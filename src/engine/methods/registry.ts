@@ -10,6 +10,9 @@ import { prefixModule } from './prefix.js';
 import { promptModule } from './prompt.js';
 import { hadamardModule } from './hadamard.js';
 import { svdModule } from './svd.js';
+import { polyModule } from './poly.js';
+import { mtloraModule } from './mtlora.js';
+import { mixtureModule } from './mixture.js';
 
 export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   lowrank: lowrankModule,
@@ -20,4 +23,7 @@ export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   prompt: promptModule,
   hadamard: hadamardModule,
   svd: svdModule,
+  poly: polyModule,
+  mtlora: mtloraModule,
+  mixture: mixtureModule,
 };

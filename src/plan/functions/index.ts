@@ -9,6 +9,9 @@ import { BIAS } from './bias.js';
 import { PROMPT } from './prompt.js';
 import { HADAMARD } from './hadamard.js';
 import { SVD } from './svd.js';
+import { POLY } from './poly.js';
+import { MTLORA } from './mtlora.js';
+import { MIXTURE } from './mixture.js';
 import type { DecidedOptions, FunctionSpec } from './spec.js';
 
 export const FUNCTIONS = {
@@ -20,6 +23,9 @@ export const FUNCTIONS = {
   prompt: PROMPT,
   hadamard: HADAMARD,
   svd: SVD,
+  poly: POLY,
+  mtlora: MTLORA,
+  mixture: MIXTURE,
 } as const;
 
 export type FunctionKind = keyof typeof FUNCTIONS;

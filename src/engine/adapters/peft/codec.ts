@@ -7,13 +7,14 @@ import { IA3_FORMAT } from './ia3-config.js';
 import { ADALORA_FORMAT } from './adalora-config.js';
 import { LOHA_FORMAT } from './loha-config.js';
 import { PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT } from './prompt-config.js';
+import { POLY_FORMAT } from './poly-config.js';
 import { UNIFIED_FORMAT } from './unified-config.js';
 import { headEntries, onlyHeadTrains } from './entries.js';
 import { UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './types.js';
 
 /** Python peft's types we read and write, in the order they are tried when saving. */
 export const PEFT_FORMATS: readonly AdapterFormat[] = [
-  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT,
+  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT, POLY_FORMAT,
 ];
 
 export const ADAPTER_TYPES = [...PEFT_FORMATS.map((f) => f.type), UNIFIED_PEFT_TYPE];
