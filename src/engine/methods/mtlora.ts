@@ -10,10 +10,17 @@ import type { Param } from '../nn/module.js';
 import type { ForwardContext } from '../nn/context.js';
 import { SiteModule, buildPerSite } from './compose.js';
 import type { FunctionModule } from './types.js';
-import type { OptionsOf } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
 
-type MtOptions = OptionsOf<'mtlora'>;
+/** One site's settings: the plan gives every task the same rank and scale; the authors' code may not. */
+export interface MtLoRASpec {
+  rank: number;
+  taskRanks: number[];
+  sharedScale: number;
+  taskScales: number[];
+  mode: 'matrix' | 'matrixv2' | 'addition';
+  dropout: number;
+}
 
 function lowRank(u: tf.Tensor, A: Param, B: Param): tf.Tensor {
   const lead = u.shape.slice(0, -1);
@@ -31,18 +38,18 @@ export class MtLoRA extends SiteModule {
   readonly normW: Param | null = null;
   readonly normB: Param | null = null;
 
-  constructor(readonly inDim: number, readonly outDim: number, readonly o: MtOptions, readonly taskLayer: boolean, readonly where: string) {
+  constructor(readonly inDim: number, readonly outDim: number, readonly o: MtLoRASpec, readonly taskLayer: boolean, readonly where: string) {
     super();
-    if (o.shared_mode !== 'addition') {
+    if (o.mode !== 'addition') {
       this.sharedA = this.param('lora_shared_A', [o.rank, inDim], ['adapter']);
       this.sharedB = this.param('lora_shared_B', [outDim, o.rank], ['adapter']);
     }
     if (taskLayer) {
-      for (let t = 0; t < o.n_tasks; t++) {
-        this.taskA.push(this.param(`lora_tasks_A.${t}`, [o.task_rank, inDim], ['adapter']));
-        this.taskB.push(this.param(`lora_tasks_B.${t}`, [outDim, o.task_rank], ['adapter']));
-      }
-      if (o.shared_mode === 'addition') {
+      o.taskRanks.forEach((r, t) => {
+        this.taskA.push(this.param(`lora_tasks_A.${t}`, [r, inDim], ['adapter']));
+        this.taskB.push(this.param(`lora_tasks_B.${t}`, [outDim, r], ['adapter']));
+      });
+      if (o.mode === 'addition') {
         this.normW = this.param('lora_norm.weight', [outDim], ['adapter']);
         this.normB = this.param('lora_norm.bias', [outDim], ['adapter']);
       }
@@ -51,11 +58,11 @@ export class MtLoRA extends SiteModule {
 
   /** s_s·u·A_sᵀ·B_sᵀ (zero in addition mode, which has no shared module). */
   private shared(u: tf.Tensor): tf.Tensor | null {
-    return this.sharedA && this.sharedB ? tf.mul(lowRank(u, this.sharedA, this.sharedB), this.o.shared_scale) : null;
+    return this.sharedA && this.sharedB ? tf.mul(lowRank(u, this.sharedA, this.sharedB), this.o.sharedScale) : null;
   }
 
   private taskDelta(t: number, u: tf.Tensor): tf.Tensor {
-    return tf.mul(lowRank(u, this.taskA[t], this.taskB[t]), this.o.task_scale);
+    return tf.mul(lowRank(u, this.taskA[t], this.taskB[t]), this.o.taskScales[t]);
   }
 
   /** The shared output and every task's output, as MTLoRALinear.forward returns them (`uTasks[t]`: task t's stream, else u). */
@@ -64,10 +71,10 @@ export class MtLoRA extends SiteModule {
     if (!this.taskLayer) return { y: s ? tf.add(P, s) : P, yTasks: [] };
     const yTasks = this.taskA.map((_, t) => {
       let y = tf.add(P, this.taskDelta(t, uTasks?.[t] ?? u));
-      if (this.o.shared_mode === 'matrixv2' && s) y = tf.add(y, s);
+      if (this.o.mode === 'matrixv2' && s) y = tf.add(y, s);
       return y;
     });
-    if (this.o.shared_mode !== 'addition') return { y: tf.add(P, s!), yTasks };
+    if (this.o.mode !== 'addition') return { y: tf.add(P, s!), yTasks };
     const sum = tf.addN(yTasks);
     const mean = tf.mean(sum, -1, true);
     const c = tf.sub(sum, mean);
@@ -86,14 +93,15 @@ export class MtLoRA extends SiteModule {
       return s ? tf.add(h, s) : h;
     }
     const B = x.shape[0];
-    const ids = ctx.taskIds ?? (this.o.n_tasks === 1 ? new Array(B).fill(0) : null);
+    const n = this.taskA.length;
+    const ids = ctx.taskIds ?? (n === 1 ? new Array(B).fill(0) : null);
     if (!ids) {
-      throw new PeftError('DATA', `mtlora has task-specific modules here and this batch has no task ids (${this.o.n_tasks} tasks)`, {
+      throw new PeftError('DATA', `mtlora has task-specific modules here and this batch has no task ids (${n} tasks)`, {
         where: this.where, hint: 'give each row a task_id (rows of token ids), or name the task: --task NAME',
       });
     }
     // each row takes its own task's output: Σ_t onehot_t ⊙ y_t
-    const oneHot = tf.oneHot(tf.tensor1d([...ids], 'int32'), this.o.n_tasks); // [B, T]
+    const oneHot = tf.oneHot(tf.tensor1d([...ids], 'int32'), n); // [B, T]
     const { yTasks } = this.outputs(u, h);
     const shape = [B, ...new Array(h.rank - 1).fill(1)];
     return tf.addN(yTasks.map((y, t) => tf.mul(y, tf.reshape(tf.slice(oneHot, [0, t], [B, 1]), shape))));
@@ -107,7 +115,11 @@ export const mtloraModule: FunctionModule<'mtlora'> = {
     const depth = new Map<string, number>();
     for (const s of c.model.sites) if (s.layer >= 0) depth.set(s.stack, Math.max(depth.get(s.stack) ?? 0, s.layer + 1));
     const isTaskLayer = (stack: string, layer: number) => layer >= (depth.get(stack) ?? 0) - o.task_layers;
-    return buildPerSite(c, (site, uDim) => new MtLoRA(uDim, site.outDim, o, isTaskLayer(site.stack, site.layer), `${site.path}.${c.plan.name}`),
+    const spec: MtLoRASpec = {
+      rank: o.rank, taskRanks: new Array(o.n_tasks).fill(o.task_rank), sharedScale: o.shared_scale,
+      taskScales: new Array(o.n_tasks).fill(o.task_scale), mode: o.shared_mode, dropout: o.dropout,
+    };
+    return buildPerSite(c, (site, uDim) => new MtLoRA(uDim, site.outDim, spec, isTaskLayer(site.stack, site.layer), `${site.path}.${c.plan.name}`),
       (m, _site, uDim) => {
         // MTLoRALinear.reset_parameters: A kaiming_uniform(a=√5), B zero; the LayerNorm of addition 1, 0
         if (m.sharedA && m.sharedB) {
