@@ -184,6 +184,8 @@ export interface ConpetPlan {
   teacherForcing: boolean;
   /** The logit of labels of unselected tasks (their null_expert_logit). */
   nullLogit: number;
+  /** The head's columns the selector scores the tasks with, one per task (after every task's labels). */
+  selectorClasses: number[];
 }
 
 /** MOS (Sun et al. 2025): adapter merging toward earlier stages' mean, self-refined adapter retrieval. */

@@ -51,6 +51,12 @@ export function planTasks(r: ResolvedRecipe, ctx: TasksContext, report: Report):
     ({ tasks, head } = listedTasks(r, ctx, doc.tasks as unknown[], report));
   }
   const stream = streamDoc ? planStream(streamDoc, tasks, report) : null;
+  if (stream?.conpet) {
+    // ConPET's selector scores the tasks: one more column of the shared head per task
+    const first = head.numLabels ?? 0;
+    stream.conpet.selectorClasses = tasks.map((_, i) => first + i);
+    head = { ...head, numLabels: first + tasks.length, labels: [...(head.labels ?? Array.from({ length: first }, (_, k) => String(k))), ...tasks.map((t) => `selector:${t.name}`)] };
+  }
   const lm = tasks.filter((t) => t.task.type === 'causal-lm');
   if (!stream && lm.length > 0 && lm.length < tasks.length) {
     report(['tasks'], `joint training needs tasks of one kind: ${lm.map((t) => t.name).join(', ')} ${lm.length === 1 ? 'is' : 'are'} language modelling, the others classification`,
@@ -173,13 +179,13 @@ function planStream(s: Obj, tasks: TaskEntryPlan[], report: Report): StreamPlan 
     : null;
   const c = obj(s.conpet);
   const conpet: ConpetPlan | null = strategy === 'conpet'
-    ? { topk: num(c.topk, 1), teacherForcing: c.teacher_forcing !== false, nullLogit: num(c.null_logit, -100) }
+    ? { topk: num(c.topk, 1), teacherForcing: c.teacher_forcing !== false, nullLogit: num(c.null_logit, -100), selectorClasses: [] }
     : null;
   const m = obj(s.mos);
   const mos: MosPlan | null = strategy === 'mos'
     ? { momentum: num(m.momentum, 0.1), maxIter: num(m.max_iter, 4), ensemble: m.ensemble !== false }
     : null;
-  if (strategy === 'conpet' && (s.replay === undefined || s.replay === 0)) {
+  if (strategy === 'conpet' && scenario === 'class-incremental' && (s.replay === undefined || s.replay === 0)) {
     report(['stream', 'replay'], 'conpet\'s selector learns to tell tasks apart from a replay memory of earlier tasks\' examples', 'set stream.replay: N (examples kept per task; the paper keeps a small memory)');
   }
   return {

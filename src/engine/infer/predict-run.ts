@@ -17,6 +17,8 @@ export interface PredictRunOptions {
   /** Write each row's raw logits (every position for token-level tasks) instead of its prediction. */
   logits?: boolean;
   backend?: string;
+  /** A run of several tasks: the task the rows are of. */
+  task?: string;
 }
 
 export interface PredictRunEvents {
@@ -31,11 +33,15 @@ export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev:
   const path = resolve(opts.input);
   if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: opts.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-  const s = await openInference(plan, target.adapterDir, { backend: opts.backend, tokenizerOptional: true });
-  ev.onBackend?.(s.backend);
-  for (const w of s.warnings) ev.onWarning?.(w);
+  if (!plan.tasks && opts.task !== undefined) throw new PeftError('USAGE', `--task ${opts.task}: this run has one task`, { hint: 'leave --task out' });
+  const opened = await openInference(plan, target.adapterDir, { backend: opts.backend, tokenizerOptional: true });
+  ev.onBackend?.(opened.backend);
+  for (const w of opened.warnings) ev.onWarning?.(w);
+  const { session: s, options } = plan.tasks
+    ? (await import('../multitask/predict-run.js')).taskPrediction(opened, target, opts.task, Boolean(opts.logits))
+    : { session: opened, options: {} };
   const r = await predictFile(s, input, opts.output, {
-    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, logits: opts.logits, onStart: ev.onStart, onProgress: ev.onProgress,
+    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, logits: opts.logits, onStart: ev.onStart, onProgress: ev.onProgress, ...options,
   });
   return { ...r, input: path };
 }
