@@ -53,10 +53,11 @@ export interface DataSplitPlan {
   /** This split's own column mapping (`data.train.columns`), merged over `data.columns`. */
   columns?: Record<string, string>;
   /**
-   * Keep only rows whose label is one of these ids, relabelled by their index here (a task of a
-   * class-incremental split of one labelled set: `stream.split`). Absent: every row.
+   * A task cut from one labelled set by class (`stream.split`): rows are read in the whole set's
+   * label space (`labels` / `count`), rows of classes outside `keep` are left out, and the kept
+   * ones are relabelled by their place in `keep`. Absent: every row.
    */
-  classes?: number[];
+  classes?: { keep: number[]; labels: string[] | null; count: number };
 }
 
 export interface DataPlan {

@@ -127,7 +127,8 @@ function splitTasks(r: ResolvedRecipe, ctx: TasksContext, split: Obj, report: Re
   const tasks: TaskEntryPlan[] = [];
   for (let k = 0; k + per <= order.length; k += per) {
     const classes = order.slice(k, k + per);
-    const withClasses = (sp: typeof base.train) => (sp ? { ...sp, classes } : null);
+    const cut = { keep: classes, labels: head.labels, count: n };
+    const withClasses = (sp: typeof base.train) => (sp ? { ...sp, classes: cut } : null);
     tasks.push({
       name: `classes-${classes.join('-')}`, id: tasks.length,
       task: { ...head, numLabels: per, labels: classes.map((c) => head.labels?.[c] ?? String(c)) },
