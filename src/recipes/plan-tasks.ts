@@ -147,7 +147,7 @@ function planSampling(doc: Obj, streamed: boolean, report: Report): SamplingPlan
   const o = typeof raw === 'string' ? { rule: raw } : obj(raw);
   const rule = (o.rule as SamplingPlan['rule'] | undefined) ?? (o.temperature !== undefined ? 'temperature' : 'proportional');
   if (o.temperature !== undefined && rule !== 'temperature') report([...path, 'temperature'], `temperature applies to rule: temperature (this rule is ${rule})`);
-  return { rule, temperature: num(o.temperature, 2) };
+  return { rule, temperature: rule === 'temperature' ? num(o.temperature, 2) : 1 };
 }
 
 const STRATEGY_OPTIONS: Record<string, ContinualStrategy> = { lae: 'lae', conpet: 'conpet', mos: 'mos' };
