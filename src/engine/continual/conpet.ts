@@ -1,8 +1,8 @@
 // ConPET, Dynamic (Song et al. 2023), as the authors' code does it (loss_similarity.py):
 //  - a PET module per task (fresh for each), trained with the head on its task's labels;
 //  - a selector — its own PET module and one head column per task — trained from the second
-//    task on, on the current task and a replay memory of earlier tasks, to tell the tasks apart
-//    (log-softmax over the tasks seen so far);
+//    task on, on the current task and a replay memory of earlier tasks taken in turn, to tell the
+//    tasks apart (log-softmax over the tasks seen so far);
 //  - prediction: each example's top-k tasks by selector score (descending, ties in task order;
 //    in training with teacher forcing the true task replaces the lowest-ranked one when missing),
 //    each selected task's module writes its logits into its labels' columns, every other column
@@ -85,7 +85,8 @@ export function conpetStrategy(m: StreamModel, o: ConpetPlan): Strategy {
       const tasks = [data.current, ...data.memories].map((tb) => new SelectorBatches(tb, o.selectorClasses[tb.entry.id]!, cols));
       return [...phases, {
         name: 'selector', trains: () => true,
-        data: new TaskMixture(tasks, { rule: 'proportional', temperature: 1 }, m.plan.seed + 7919 * k),
+        // tasks in turn: the memory of an earlier task is small, and a selector drawn in proportion learns to answer "the newest"
+        data: new TaskMixture(tasks, { rule: 'round-robin', temperature: 1 }, m.plan.seed + 7919 * k),
         enter: () => restore(m.pet, selector ?? init),
         leave: () => {
           if (selector) disposeSet(selector);

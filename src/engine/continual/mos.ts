@@ -9,10 +9,12 @@
 //    a class, hence a task; that task's adapter's head logits name another; repeat until the task
 //    is stable or max_iter adapters were evaluated; with the ensemble, the scores are
 //    softmax(final logits) + softmax(prototype logits · stages).
+//  - classifier alignment: after each later stage the head is re-trained over every class seen
+//    on features sampled from each class's Gaussian (align.ts).
 // Their forward re-applies the merge in place on every forward (stored adapters drift at each
 // evaluation); here it is applied once per optimizer step, as the paper describes. Their
-// orthogonality loss and the classifier re-training on sampled features are not reproduced
-// (docs/continual.md). When the task is known (task-incremental), its own adapter predicts.
+// orthogonality loss is not reproduced (docs/continual.md). When the task is known
+// (task-incremental), its own adapter predicts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { MosPlan, TaskEntryPlan } from '../../plan/index.js';
 import type { Param } from '../nn/module.js';
@@ -20,6 +22,8 @@ import type { Batch } from '../data/batches.js';
 import { blend, meanOf, snapshot, withParams, disposeSet, type ParamSet } from './param-sets.js';
 import type { Strategy, StreamModel } from './strategy.js';
 import { MASKED } from './classes.js';
+import { ALIGN_DEFAULTS, alignClassifier, classStats, type ClassStats } from './align.js';
+import { PeftError } from '../../errors.js';
 
 /** adapter ← (1 − m)·adapter + m·mean(stored), in place (reweight_adapter toward adapters 0 … idx − 1). */
 export function mosMerge(adapter: ReadonlyMap<string, Param>, stored: readonly ParamSet[], m: number): void {
@@ -97,6 +101,21 @@ export function mosStrategy(m: StreamModel, o: MosPlan): Strategy {
   /** Class prototypes: head column → mean feature under adapter 0. */
   let prototypes: ParamSet = new Map();
   const C = m.plan.task.numLabels!;
+  const stats = new Map<number, ClassStats>();
+  const heads = [...m.head.values()];
+  const weight = heads.find((p) => p.shape.length === 2);
+  const bias = heads.find((p) => p.shape.length === 1) ?? null;
+  const where = 'stream.strategy';
+  if (!weight) throw new PeftError('RECIPE', 'mos re-trains the task head, and this model has none', { where });
+  /** Alignment trains the head as one linear layer on the pooled features: it must be one. */
+  const checkLinearHead = (b: Batch) => tf.tidy(() => {
+    const direct = m.forward(b);
+    const f = m.features(b);
+    const viaHead = bias ? tf.add(tf.matMul(f, weight.value as tf.Tensor2D, false, true), bias.value) : tf.matMul(f, weight.value as tf.Tensor2D, false, true);
+    if (tf.max(tf.abs(tf.sub(direct, viaHead))).dataSync()[0]! > 1e-3) {
+      throw new PeftError('BACKBONE', `mos re-trains the head on pooled features, and ${m.model.family}'s head is not one linear layer on them`, { where, hint: 'use a backbone whose classifier reads the pooled features directly (llama, vit)' });
+    }
+  });
   return {
     name: 'mos',
     phases: () => [{ name: 'train', trains: () => true }],
@@ -106,6 +125,18 @@ export function mosStrategy(m: StreamModel, o: MosPlan): Strategy {
     afterStage(k, entry, data) {
       stored[k]?.forEach((t) => t.dispose());
       stored[k] = snapshot(m.pet);
+      // the stage's classes summarised under its own adapter (the live one), then the head aligned
+      const feats = new Map<number, Float32Array[]>();
+      for (const b of data.train.over(entry.headClasses).sequential()) {
+        const f = tf.tidy(() => m.features(b).arraySync() as number[][]);
+        b.labels!.forEach((c, i) => feats.set(c, [...(feats.get(c) ?? []), Float32Array.from(f[i]!)]));
+      }
+      for (const [c, rows] of feats) stats.set(c, classStats(rows));
+      if (k > 0) {
+        checkLinearHead(data.train.over(entry.headClasses).sequential().next().value!);
+        const seen = order.slice(0, k + 1).flatMap((t) => t.headClasses);
+        alignClassifier(weight, bias, stats, seen, { ...ALIGN_DEFAULTS, seed: m.plan.seed + k });
+      }
       // replace_fc: the mean feature of each of the stage's classes, under the first adapter
       const sums = new Map<number, { sum: tf.Tensor; n: number }>();
       withParams(m.pet, stored[0]!, () => {
