@@ -4,6 +4,8 @@
 // never load TensorFlow.js.
 export { runTraining } from './train/run.js';
 export type { RunEvents, RunOptions, RunSummary } from './train/run.js';
+export type { StageInfo, StreamEvents, StreamSummary } from './continual/run-stream.js';
+export type { MultiTaskSummary } from './multitask/run.js';
 export { RunDir } from './train/run-dir.js';
 export { resolveRunTarget, withOnError } from './infer/target.js';
 export type { RunTarget, TargetOptions, MixOptions } from './infer/target.js';

@@ -48,6 +48,8 @@ export interface MethodContext {
   sizes?: ModelSizes | null;
   /** data.max_length (for virtual tokens that take positions). */
   maxLength?: number;
+  /** Tasks of a multi-task recipe: n_tasks of the modules that route by task, unless they set it. */
+  tasks?: number;
 }
 
 /** The options of a function, decided: the spec's value, else the table's default (in the table's order). */
@@ -93,6 +95,12 @@ export function compileModule(name: string, spec: ModuleSpec, base: DocPath, ctx
       sized ? (fn.size ? `its size is set by ${fn.size}` : `${kind} has no size`) : `${key} belongs to ${owners.join(', ')}`);
   }
   const positions = spec.position === undefined ? [...fn.defaults.positions] : Array.isArray(spec.position) ? spec.position : [spec.position];
+  if (ctx.tasks !== undefined && 'n_tasks' in fn.options) {
+    if (spec.n_tasks === undefined) spec = { ...spec, n_tasks: ctx.tasks };
+    else if (typeof spec.n_tasks === 'number' && spec.n_tasks < ctx.tasks) {
+      report([...base, 'n_tasks'], `n_tasks is ${spec.n_tasks} but the recipe has ${ctx.tasks} tasks`, 'leave n_tasks out: it defaults to the number of tasks');
+    }
+  }
   const options = decideOptions(fn, spec, ctx.dropout ?? 0);
   const heads: Heads = (spec.heads as Heads | undefined)
     ?? (fn.defaults.heads === 'multi' || (fn.perHead && positions.some((p) => p.endsWith('.heads'))) ? 'multi' : 'single');

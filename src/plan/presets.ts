@@ -188,6 +188,33 @@ export const PRESETS: Preset[] = [
     },
   },
   {
+    name: 'poly', summary: 'an inventory of LoRA skills mixed per task by learned routing logits (task ids route)',
+    source: 'Ponti et al. 2023, Combining Parameter-efficient Modules for Task-level Generalisation (Polytropon)',
+    modules: { poly: { position: ATTN_QV, function: 'poly', rank: 8, n_skills: 4, n_splits: 1, insertion: 'parallel', composition: 'scaled', init: 'lora' } },
+  },
+  {
+    name: 'mhr', summary: 'Poly with each block of the features routed separately (multi-head routing, n_splits blocks)',
+    source: 'Caccia et al. 2023, Multi-Head Adapter Routing for Cross-Task Generalization',
+    modules: { poly: { position: ATTN_QV, function: 'poly', rank: 8, n_skills: 4, n_splits: 4, insertion: 'parallel', composition: 'scaled', init: 'lora' } },
+  },
+  {
+    name: 'mtlora', summary: 'a task-agnostic low-rank update everywhere, task-specific ones in the top layer (task ids route)',
+    source: 'Agiza et al. 2024, MTLoRA: A Low-Rank Adaptation Approach for Efficient Multi-Task Learning',
+    modules: {
+      mtlora: {
+        position: ['attn.query', 'attn.value', 'attn.out_proj', 'ffn.up_proj', 'ffn.down_proj'], function: 'mtlora',
+        rank: 8, task_rank: 4, shared_scale: 4, task_scale: 4, shared_mode: 'matrix', task_layers: 1, insertion: 'parallel', composition: 'add',
+      },
+    },
+  },
+  {
+    name: 'mixda', summary: 'domain adapters beside every FFN, trained on domain text, then mixed with the FFN by a gate (a stream: strategy mixda)',
+    source: 'Diao et al. 2023, Mixture-of-Domain-Adapters: Decoupling and Injecting Domain Knowledge to Pre-trained Language Models\' Memories',
+    modules: {
+      mixda: { position: 'ffn.down_proj', function: 'mixture', n_experts: 1, bottleneck: 64, nonlinearity: 'gelu', gate_hidden: 64, gate_layers: 3, insertion: 'parallel', composition: 'add' },
+    },
+  },
+  {
     name: 'full', summary: 'full fine-tuning: every backbone parameter trains',
     source: 'baseline (Devlin et al. 2019; Howard & Ruder 2018)',
     modules: {}, unfreeze: ['all'],

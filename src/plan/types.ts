@@ -79,6 +79,12 @@ export interface DataSplitPlan {
   split: { of: string; fraction: number; part: 'head' | 'tail' } | null;
   /** This split's own column mapping (`data.train.columns`), merged over `data.columns`. */
   columns?: Record<string, string>;
+  /**
+   * A task cut from one labelled set by class (`stream.split`): rows are read in the whole set's
+   * label space (`labels` / `count`), rows of classes outside `keep` are left out, and the kept
+   * ones are relabelled by their place in `keep`. Absent: every row.
+   */
+  classes?: { keep: number[]; labels: string[] | null; count: number };
 }
 
 export interface DataPlan {
@@ -115,6 +121,16 @@ export interface TrainingPlan {
   earlyStopping: { metric: string; patience: number; mode: 'min' | 'max' } | null;
   /** Loss-spike watchdog (always on; defaults factor 10, window 20, stop). */
   lossSpike: { factor: number; window: number; action: 'stop' | 'skip' };
+  /** Multi-task recipes: which task each optimizer step's batch comes from (absent for one task). */
+  sampling?: SamplingPlan;
+}
+
+/** How a multi-task run picks the task of each batch (one task per batch). */
+export interface SamplingPlan {
+  /** proportional: p_t ∝ n_t (examples); temperature: p_t ∝ n_t^(1/T); round-robin: tasks in turn. */
+  rule: 'proportional' | 'temperature' | 'round-robin';
+  /** T of the temperature rule (1 is proportional, large T approaches uniform). */
+  temperature: number;
 }
 
 export interface OptimizerPlan {
@@ -157,6 +173,75 @@ export interface GeneratePlan {
   noRepeatNgramSize: number;
 }
 
+/**
+ * One task of a multi-task recipe or a stream, decided: its own task, data and metrics (the
+ * recipe's top-level `task:`, `data:` and `eval:` are the defaults each entry is laid over).
+ */
+export interface TaskEntryPlan {
+  name: string;
+  /** Its index in `Plan.tasks`: the task id methods that route (Poly, MHR, MTLoRA) see. */
+  id: number;
+  task: TaskPlan;
+  data: DataPlan;
+  /** Its evaluation metrics; the first is its score (the multi-task mean, the stream's matrix). */
+  metrics: string[];
+  /**
+   * The shared head's columns of its labels, in its label order (classification tasks: the
+   * recipe's tasks' labels laid out one task after another, or a split's own class ids); []
+   * for language modelling.
+   */
+  headClasses: number[];
+}
+
+export type ContinualStrategy = 'sequential' | 'lae' | 'conpet' | 'mos' | 'mixda';
+
+/** LAE (Gao et al. 2023): online modules learn, offline ones accumulate them, an ensemble predicts. */
+export interface LaePlan {
+  /** EMA decay of the offline modules, per optimizer step (their code: 0.9999). */
+  decay: number;
+  /** Epochs of each later stage with the online modules frozen (head only; their code: 3). */
+  freezeEpochs: number;
+  /** max: element-wise max of the two experts' softmax (their code); online / offline: one expert. */
+  ensemble: 'max' | 'online' | 'offline';
+}
+
+/** ConPET (Song et al. 2023), Dynamic: a PET module per task and a selector that picks the top-k. */
+export interface ConpetPlan {
+  topk: number;
+  /** Replace the lowest-ranked selected task by the true one in training (their --teacher_forcing). */
+  teacherForcing: boolean;
+  /** The logit of labels of unselected tasks (their null_expert_logit). */
+  nullLogit: number;
+  /** The head's columns the selector scores the tasks with, one per task (after every task's labels). */
+  selectorClasses: number[];
+}
+
+/** MOS (Sun et al. 2025): adapter merging toward earlier stages' mean, self-refined adapter retrieval. */
+export interface MosPlan {
+  /** m in adapter ← (1 − m)·adapter + m·mean(earlier adapters), after every step of stages ≥ 1. */
+  momentum: number;
+  /** Adapter evaluations of the retrieval loop at most (their MAX_ITER). */
+  maxIter: number;
+  /** Add the first adapter's prototype scores to the retrieved adapter's (their default). */
+  ensemble: boolean;
+}
+
+/** A continual-learning stream: the recipe's tasks trained one after another. */
+export interface StreamPlan {
+  /** task-incremental: the task is known at test time (its own labels); class-incremental: it is not (every label seen so far). */
+  scenario: 'task-incremental' | 'class-incremental';
+  /** Task names in training order. */
+  order: string[];
+  strategy: ContinualStrategy;
+  /** Examples of each earlier task kept and mixed into later stages (experience replay); 0: none. */
+  replay: number;
+  /** After each stage every task seen so far is evaluated on this split. */
+  evalSplit: 'validation' | 'test';
+  lae: LaePlan | null;
+  conpet: ConpetPlan | null;
+  mos: MosPlan | null;
+}
+
 export interface Plan {
   name: string;
   /** Absolute path of the recipe file (null for a recipe built in memory). */
@@ -173,6 +258,14 @@ export interface Plan {
   eval: EvalPlan;
   generate: GeneratePlan | null;
   output: { dir: string };
+  /**
+   * Multi-task recipes (`tasks:`) and streams: every task, in the recipe's order. `task` is then
+   * the shared head's (every classification task's labels, one task after another) and `data`
+   * the defaults; absent for a recipe of one task.
+   */
+  tasks?: TaskEntryPlan[];
+  /** A continual-learning stream over `tasks` (absent: joint training). */
+  stream?: StreamPlan;
 }
 
 

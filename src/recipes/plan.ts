@@ -1,53 +1,21 @@
 // Recipe → Plan: presets expanded into design dimensions, defaults decided, paths made absolute,
 // the backbone's config.json read (never its weights), impossible combinations reported with
 // their place. No tensors here: `peft validate` runs this.
-import { extname, join, resolve } from 'node:path';
-import type { DataPlan, DataSplitPlan, EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TaskPlan, TaskType, TrainingPlan } from '../plan/index.js';
+import { join, resolve } from 'node:path';
+import type { EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TrainingPlan } from '../plan/index.js';
 import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
 import { catalogEntry, CATALOG, compileMethod, findModelDir, readModelSizes, type FamilyInfo, type ModelSizes, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
-import { budgetProblems, dataPathProblem, nameFromFile, rawPathProblem, readConfig } from './plan-checks.js';
+import { budgetProblems, nameFromFile, rawPathProblem, readConfig } from './plan-checks.js';
+import { docSection, num, numOrNull, obj, planData, planMetrics, planTask, type Obj } from './plan-sections.js';
+import { planTasks } from './plan-tasks.js';
 
 export interface PlanResult {
   plan: Plan | null;
   issues: RecipeIssue[];
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-
 const DEPTH_KEYS = ['num_hidden_layers', 'n_layer', 'num_layers', 'n_layers', 'encoder_layers'];
-
-function formatOf(path: string): DataSplitPlan['format'] {
-  const name = path.toLowerCase().replace(/\.gz$/, '');
-  const ext = extname(name);
-  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson') return 'jsonl';
-  if (ext === '.csv') return 'csv';
-  if (ext === '.tsv') return 'tsv';
-  if (ext === '.parquet') return 'parquet';
-  if (name.includes('idx') || name.endsWith('ubyte')) return 'idx';
-  return 'text';
-}
-
-function defaultMetrics(task: TaskType): string[] {
-  switch (task) {
-    case 'causal-lm': return ['loss', 'perplexity'];
-    case 'seq-cls': return ['accuracy'];
-    case 'regression': return ['pearson', 'spearman'];
-    case 'token-cls': return ['accuracy'];
-    case 'seq2seq': return ['loss'];
-    case 'image-cls': return ['accuracy'];
-  }
-}
-
-const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls'];
-/** Tasks whose predictions a metric can read (loss and perplexity: every task). */
-const METRIC_TASKS: Record<string, TaskType[]> = {
-  accuracy: CLASSIFICATION, f1: CLASSIFICATION, mcc: CLASSIFICATION,
-  pearson: ['regression'], spearman: ['regression'], rouge: ['seq2seq'], bleu: ['seq2seq'],
-};
 
 export function planRecipe(r: ResolvedRecipe): PlanResult {
   const issues: RecipeIssue[] = [];
@@ -96,65 +64,24 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     }
   }
 
-  const t = obj(doc.task);
-  const taskType = (t.type as TaskType | undefined) ?? 'causal-lm';
-  if (family && !family.tasks.includes(taskType)) {
-    report(['task', 'type'], `${family.name} backbones do not support task ${taskType}`, `supported: ${family.tasks.join(', ')}`);
-  }
-  const labels = Array.isArray(t.labels) ? t.labels.map(String) : null;
-  const numLabels = numOrNull(t.num_labels) ?? (labels ? labels.length : taskType === 'seq-cls' || taskType === 'image-cls' || taskType === 'token-cls' ? 2 : null);
-  if (labels && typeof t.num_labels === 'number' && t.num_labels !== labels.length) {
-    report(['task', 'num_labels'], `num_labels is ${t.num_labels} but labels lists ${labels.length} names`, 'remove num_labels (labels sets it) or make them agree');
-  }
-  const task: TaskPlan = {
-    type: taskType, numLabels, labels,
-    pooling: (t.pooling as TaskPlan['pooling']) ?? null,
-    labelSmoothing: num(t.label_smoothing, 0),
-  };
-
+  const multi = doc.tasks !== undefined || doc.stream !== undefined;
+  const topTask = docSection(doc, ['task']);
+  const topData = docSection(doc, ['data']);
+  const topEval = docSection(doc, ['eval']);
+  // a multi-task recipe's top-level task/data/eval are the defaults of its tasks (planned per task)
+  const single = multi ? null : planTask(topTask, family, report);
+  const maxPositions = sizes?.maxPositions ?? null;
+  const multiPlan = multi ? planTasks(r, { family, topTask, topData, topEval, maxPositions }, report) : null;
+  const task = multiPlan?.task ?? single!;
+  const taskType = task.type;
   const trainingDoc = obj(doc.training);
-  // the default max_length (128) never exceeds the model's positions; a max_length the recipe sets is checked against them
-  const maxLength = num(obj(doc.data).max_length, Math.min(128, sizes?.maxPositions ?? 128));
+  const data = planData(r, topData, taskType, report, maxPositions);
   const method = compileMethod(doc.method, {
-    family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined, sizes, maxLength,
+    family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined,
+    tasks: multiPlan ? multiPlan.tasks.length : undefined, sizes, maxLength: data.maxLength,
   }, report);
 
-  // data
-  const d = obj(doc.data);
-  const split = (key: 'train' | 'validation' | 'test'): DataSplitPlan | null => {
-    const v = d[key];
-    if (v === undefined || v === null) return null;
-    const o = typeof v === 'string' ? { path: v } : obj(v);
-    const pathKey: DocPath = typeof v === 'string' ? ['data', key] : ['data', key, 'path'];
-    const sp = obj(o.split);
-    if (typeof o.path !== 'string' && !o.split) {
-      report(['data', key], 'needs a path (or split: {of: train, fraction: …})', `data: {${key}: path/to/file.jsonl} or {${key}: {split: {of: train, fraction: 0.1}}}`);
-      return null;
-    }
-    const path = typeof o.path === 'string' ? fileDir(pathKey, o.path) : '';
-    const format = (o.format as DataSplitPlan['format']) ?? (d.format as DataSplitPlan['format']) ?? formatOf(path);
-    const problem = path ? dataPathProblem(path, format) : null;
-    if (problem) report(pathKey, problem.message, problem.hint);
-    const out: DataSplitPlan = {
-      path,
-      format,
-      limit: numOrNull(o.limit),
-      split: o.split ? { of: String(sp.of ?? 'train'), fraction: num(sp.fraction, 0.1), part: (sp.part as 'head' | 'tail') ?? 'tail' } : null,
-    };
-    if (o.columns) out.columns = Object.fromEntries(Object.entries(obj(o.columns)).map(([k, c]) => [k, String(c)]));
-    return out;
-  };
-  const data: DataPlan = {
-    train: split('train'),
-    validation: split('validation'),
-    test: split('test'),
-    columns: Object.fromEntries(Object.entries(obj(d.columns)).map(([k, v]) => [k, String(v)])),
-    maxLength,
-    packing: typeof d.packing === 'boolean' ? d.packing : taskType === 'causal-lm',
-    groupByLength: d.group_by_length === true,
-    onError: (d.on_error as 'fail' | 'skip') ?? 'fail',
-  };
-  if (!data.train) report(['data'], 'missing data.train', 'name the training file: data: {train: path/to/train.jsonl}');
+  if (!multi && !data.train) report(['data'], 'missing data.train', 'name the training file: data: {train: path/to/train.jsonl}');
 
   const tr = obj(doc.training);
   const es = tr.early_stopping ? obj(tr.early_stopping) : null;
@@ -172,7 +99,8 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     dropout: num(tr.dropout, 0),
     earlyStopping: es ? {
       metric: String(es.metric ?? 'loss'), patience: num(es.patience, 3),
-      mode: (es.mode as 'min' | 'max') ?? (['loss', 'perplexity'].includes(String(es.metric ?? 'loss')) ? 'min' : 'max'),
+      // a task's own metric in a multi-task recipe (`sst2/loss`) has the direction of its metric
+      mode: (es.mode as 'min' | 'max') ?? (['loss', 'perplexity'].includes(String(es.metric ?? 'loss').split('/').pop()!) ? 'min' : 'max'),
     } : null,
     lossSpike: { factor: num(spike.factor, 10), window: num(spike.window, 20), action: (spike.action as 'stop' | 'skip') ?? 'stop' },
   };
@@ -206,18 +134,14 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
 
   const e = obj(doc.eval);
   const evalPlan: EvalPlan = {
-    metrics: Array.isArray(e.metrics) ? e.metrics.map(String) : defaultMetrics(taskType),
+    metrics: multiPlan ? multiPlan.metrics : planMetrics(topEval, taskType, report),
     batchSize: num(e.batch_size, training.batchSize),
     limit: numOrNull(e.limit),
   };
 
-  evalPlan.metrics.forEach((m, i) => {
-    const tasks = METRIC_TASKS[m];
-    if (tasks && !tasks.includes(taskType)) report(['eval', 'metrics', i], `metric ${m} does not apply to task ${taskType}`, `${m} is for ${tasks.join(', ')}`);
-  });
   if (training.earlyStopping) {
     const m = training.earlyStopping.metric;
-    const known = [...evalPlan.metrics, 'loss', ...(taskType === 'causal-lm' || taskType === 'seq2seq' ? ['perplexity'] : []),
+    const known = multiPlan ? multiPlan.trackable : [...evalPlan.metrics, 'loss', ...(taskType === 'causal-lm' || taskType === 'seq2seq' ? ['perplexity'] : []),
       ...(evalPlan.metrics.includes('rouge') ? ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'] : [])];
     if (!known.includes(m)) {
       report(['training', 'early_stopping', 'metric'], `early stopping watches ${m}, which evaluation does not compute`, `use one of ${[...new Set(known)].join(', ')} (eval.metrics lists what is computed)`);
@@ -268,5 +192,10 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     generate,
     output: { dir: outputDir },
   };
+  if (multiPlan) {
+    plan.tasks = multiPlan.tasks;
+    if (multiPlan.stream) plan.stream = multiPlan.stream;
+    else plan.training.sampling = multiPlan.sampling;
+  }
   return { plan: issues.length ? null : plan, issues };
 }

@@ -59,3 +59,29 @@ test('--logits on a classifier: one vector per row; bad ids are one error with t
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /bad\.jsonl:2.*input_ids holds 100000, not a token id of this model \(0 … 99\)/);
 });
+
+test('--logits with a task_id per row: Python peft 0.13\'s Poly and MHR adapters (LLaMA, BERT) give its logits; a missing task_id is refused', { skip: SKIP_NO_SHARED }, () => {
+  for (const [family, task] of [['llama', '{type: causal-lm}'], ['bert', '{type: seq-cls, num_labels: 3}']] as const) {
+    for (const kind of ['poly', 'mhr']) {
+      const adapter = join(FIX, 'peft-0.13', `${family}-${kind}`);
+      const want = JSON.parse(readFileSync(join(adapter, 'outputs.json'), 'utf8'));
+      const taskIds = want.task_ids.data as number[];
+      const { dir, recipe } = setUp(family, task);
+      writeFileSync(join(dir, 'ids.jsonl'), idRows(family, (i) => ({ task_id: taskIds[i] })));
+      const r = peftCli(['predict', recipe, '--adapter', adapter, '--input', join(dir, 'ids.jsonl'), '--output', join(dir, 'out.jsonl'), '--logits', '--backend', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).logits);
+      assertClose(rows.flat(2), want.logits.data, `${family}-${kind} logits`);
+      if (family === 'bert' && kind === 'poly') {
+        writeFileSync(join(dir, 'bad.jsonl'), idRows(family, (i) => (i === 0 ? { task_id: 0 } : { task_id: 3 })));
+        const bad = peftCli(['predict', recipe, '--adapter', adapter, '--input', join(dir, 'bad.jsonl'), '--output', join(dir, 'bad-out.jsonl'), '--logits', '--backend', 'cpu']);
+        assert.equal(bad.code, 2, bad.stderr);
+        assert.match(bad.stderr, /bad\.jsonl:2.*task_id 3 is not a task of this method \(0 … 2\)/);
+        writeFileSync(join(dir, 'none.jsonl'), idRows(family));
+        const none = peftCli(['predict', recipe, '--adapter', adapter, '--input', join(dir, 'none.jsonl'), '--output', join(dir, 'none-out.jsonl'), '--logits', '--backend', 'cpu']);
+        assert.equal(none.code, 2, none.stderr);
+        assert.match(none.stderr, /routes by task \(3 tasks\) and the row has no task_id/);
+      }
+    }
+  }
+});

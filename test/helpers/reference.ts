@@ -14,21 +14,32 @@ export interface Reference {
   v(name: string): number[];
   /** Shape and values, for assertClose (which then checks the shape too). */
   j(name: string): { shape: number[]; data: number[] };
+  /** An integer tensor's values. */
+  ints(name: string): number[];
   has(name: string): boolean;
   names(): string[];
 }
+
+const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 
 export function reference(method: string): Reference {
   const dir = join(REPO, 'test', 'fixtures', 'reference', method);
   const file = openSafetensors(join(dir, 'tensors.safetensors'));
   const cs = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
+  const known = (name: string) => {
+    if (!file.has(name)) throw new Error(`${method}: no tensor ${name}`);
+    return file.info(name);
+  };
+  const values = (name: string): Float32Array | Int32Array => (FLOAT_DTYPES.includes(known(name).dtype) ? file.read(name) : file.readInt32(name));
   const t = (name: string): tf.Tensor => {
-    const info = file.info(name);
-    const integer = !['F32', 'F16', 'BF16', 'F64'].includes(info.dtype);
-    return integer ? tf.tensor(file.readInt32(name), info.shape, 'int32') : tf.tensor(file.read(name), info.shape);
+    const info = known(name);
+    return FLOAT_DTYPES.includes(info.dtype) ? tf.tensor(file.read(name), info.shape) : tf.tensor(file.readInt32(name), info.shape, 'int32');
   };
   return {
-    case: cs, t, v: (n) => Array.from(t(n).dataSync()), j: (n) => ({ shape: file.info(n).shape, data: Array.from(t(n).dataSync()) }),
+    case: cs, t,
+    v: (n) => Array.from(values(n)),
+    j: (n) => ({ shape: known(n).shape, data: Array.from(values(n)) }),
+    ints: (n) => Array.from(file.readInt32(n)),
     has: (n) => file.has(n), names: () => file.names(),
   };
 }

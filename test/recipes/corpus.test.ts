@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PeftError } from '../../src/errors.js';
-import { displayPath, validateRecipeFile } from '../../src/recipes/index.js';
+import { displayPath, validateRecipeFile, FUNCTION_KINDS, PRESET_NAMES } from '../../src/recipes/index.js';
 import type { RecipeIssue } from '../../src/recipes/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/recipes/', import.meta.url));
@@ -30,8 +30,9 @@ interface Case {
   todo?: string;
 }
 
-const ENUM_FUNCTIONS = 'lowrank, bottleneck, prefix, scaling, bias, prompt, hadamard, svd';
-const ENUM_PRESETS = 'lora, rslora, dora, adalora, loha, ia3, prefix, prompt, bitfit, ln-tuning, adapter-houlsby, adapter-pfeiffer, parallel-adapter, scaled-parallel-adapter, mh-parallel-adapter, mam, sara, hft, mask-tuning, spt, mosa, full, head-only';
+// the enums are the function table's and the presets' (the schema is generated from them)
+const ENUM_FUNCTIONS = FUNCTION_KINDS.join(', ');
+const ENUM_PRESETS = PRESET_NAMES.join(', ');
 
 const CASES: Case[] = [
   { file: 'typo-key.yaml', lines: ['@typo-key.yaml:4:3  method.rnak  unknown key "rnak" (did you mean "rank"?)'] },

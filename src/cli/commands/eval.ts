@@ -20,6 +20,7 @@ interface EvalArgs {
   stack?: boolean;
   head?: number;
   backend?: string;
+  task?: string;
 }
 
 /** The options of the commands that take RUN_DIR|RECIPE (eval, predict), after their own. */
@@ -32,6 +33,7 @@ export function withRunTargetOptions(y: Argv): Argv {
     .option('head', { type: 'number', describe: 'with several --adapter: use the task head of adapter N (1-based; default: the last that has one)' })
     .option('on-error', { type: 'string', choices: ['fail', 'skip'], describe: 'bad input rows: stop at the first (default: the run\'s data.on_error) or skip them' })
     .option('set', { type: 'string', array: true, describe: 'override a key of a recipe: --set eval.limit=100' })
+    .option('task', { type: 'string', describe: 'a run of several tasks: the task (its data, labels and task id; eval default: every task and their mean)' })
     .option('backend', { type: 'string', describe: 'force a backend: tensorflow-gpu, tensorflow, native, wasm, cpu' });
 }
 
@@ -66,7 +68,7 @@ export const evalCommand: Command<EvalArgs> = {
     const progress = new CountProgress(out, 'eval');
     let r;
     try {
-      r = await engine.evaluateRun(target, { ...mix, data: args.data, split: args.split ?? 'validation', backend: args.backend }, {
+      r = await engine.evaluateRun(target, { ...mix, data: args.data, split: args.split ?? 'validation', backend: args.backend, task: args.task }, {
         onBackend: (b) => out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`),
         onWarning: (w) => out.warn(w),
         onData: (d) => {

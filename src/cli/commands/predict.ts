@@ -22,6 +22,7 @@ interface PredictArgs {
   stack?: boolean;
   head?: number;
   backend?: string;
+  task?: string;
 }
 
 export const predictCommand: Command<PredictArgs> = {
@@ -45,7 +46,7 @@ export const predictCommand: Command<PredictArgs> = {
     const progress = new CountProgress(out, 'predict');
     let r;
     try {
-      r = await engine.predictRun(target, { ...mix, input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], logits: args.logits, backend: args.backend }, {
+      r = await engine.predictRun(target, { ...mix, input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], logits: args.logits, backend: args.backend, task: args.task }, {
         onBackend: (b) => out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`),
         onWarning: (w) => out.warn(w),
         onStart: (n) => progress.start(n),

@@ -122,8 +122,21 @@ async function train(args: TrainArgs & GlobalArgs, out: Output, stop: ReturnType
         out.info(`${chalk.bold('after')}   validation ${fmtMetrics(r.metrics)}`);
       },
       onSample: (prompt, text) => out.info(`${chalk.bold('sample')}  ${chalk.dim(prompt)}${text}`),
+      onStage: (st) => {
+        progress.stop();
+        out.info(`${chalk.bold('stage')}   ${st.stage + 1}/${st.stages}: ${st.task}${st.phase === 'train' ? '' : ` (${st.phase})`}`);
+      },
+      onStreamEval: (stage, task, m) => {
+        progress.stop();
+        out.info(`${chalk.bold('eval')}    after stage ${stage + 1}: ${task} ${fmtMetrics(m)}`);
+      },
     });
     progress.stop();
+    const st = (summary as Partial<import('../../engine/index.js').StreamSummary>).stream;
+    if (st) {
+      const pct = (v: number | null) => (v === null ? '–' : v.toFixed(4));
+      out.info(`${chalk.bold('stream')}  average accuracy ${pct(st.average_accuracy)}  forgetting ${pct(st.forgetting)}  backward transfer ${pct(st.backward_transfer)}`);
+    }
     out.info(`${chalk.bold('done')}    ${summary.steps} steps in ${formatDuration(summary.wall_time_s)}; adapter: ${summary.adapter_dir}`);
     for (const [split, st] of Object.entries(summary.data)) {
       if (st.skipped > 0) out.warn(`${split}: ${engine.summarizeBadRows(st.bad ?? {}, st.skipped)} (data.on_error: skip)`);

@@ -169,12 +169,14 @@ function buildLlama(config: Record<string, unknown>, opts: TaskOptions): TaskMod
     x = norm.forward(x) as tf.Tensor3D;
     if (req.hiddenStates) hiddenStates[hiddenStates.length - 1] = x;
     let logits: tf.Tensor;
+    let pooled: tf.Tensor2D | undefined;
     if (opts.task === 'causal-lm') {
       logits = d.tied ? head.forwardWith(x, embed.weight.value, null) : head.forward(x);
     } else {
-      logits = head.forward(pool(x, emb.mask, pooling));
+      pooled = pool(x, emb.mask, pooling);
+      logits = head.forward(pooled);
     }
-    return { logits, lastHidden: x, hiddenStates: req.hiddenStates ? hiddenStates : undefined, attentionMask: emb.mask };
+    return { logits, lastHidden: x, hiddenStates: req.hiddenStates ? hiddenStates : undefined, pooled, attentionMask: emb.mask };
   }
 
   return {

@@ -123,8 +123,9 @@ function buildVit(config: Record<string, unknown>, opts: TaskOptions): TaskModel
     const last = runEncoder(enc.layers, emb.embeds, additiveMask(emb.mask, B, T, T, false), ctx, states);
     // hidden_states end before the final LayerNorm; last_hidden_state is after it
     const x = norm.forward(last) as tf.Tensor3D;
-    const logits = classifier.forward(pool(x, emb.mask, pooling));
-    return { logits, lastHidden: x, hiddenStates: states, attentionMask: emb.mask };
+    const pooled = pool(x, emb.mask, pooling);
+    const logits = classifier.forward(pooled);
+    return { logits, lastHidden: x, hiddenStates: states, pooled, attentionMask: emb.mask };
   }
 
   return {

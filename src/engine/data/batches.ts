@@ -48,6 +48,20 @@ export interface Batch {
   wheres?: string[];
   /** The task of each example (multi-task data, routed methods): [B]. */
   taskIds?: Int32Array;
+  /**
+   * The head columns the batch's loss and predictions range over, the same for every row (a task of
+   * several sharing one head: its own labels, or every label seen so far); `labels` are columns of
+   * the head, and predictions and references index this list. Absent: every column.
+   */
+  classes?: readonly number[];
+}
+
+/** What the training loop draws batches from: one split's batcher, or a mixture of several tasks'. */
+export interface TrainBatches {
+  /** Examples in an epoch. */
+  readonly size: number;
+  readonly batchesPerEpoch: number;
+  next(cursor: DataCursor): { batch: Batch; cursor: DataCursor };
 }
 
 export interface CollateOptions {
@@ -59,8 +73,10 @@ export interface CollateOptions {
 
 export interface DataCursor {
   epoch: number;
-  /** Index of the next example in this epoch's order. */
+  /** Index of the next example in this epoch's order (a mixture of tasks: of the next draw). */
   index: number;
+  /** A mixture of tasks: each task's own cursor. */
+  tasks?: DataCursor[];
 }
 
 function padded(rows: (Int32Array | undefined)[], T: number, fill: number, side: 'left' | 'right'): Int32Array {
@@ -124,7 +140,7 @@ export function groupedByLength(order: Uint32Array, size: number, length: (i: nu
   return out;
 }
 
-export class Batcher {
+export class Batcher implements TrainBatches {
   private readonly collateOptions: CollateOptions;
   readonly examples: ExampleSet;
 
@@ -182,6 +198,13 @@ export class Batcher {
       index = 0;
     }
     return { batch, cursor: { epoch, index } };
+  }
+
+  /** A seeded sample of n of its examples, batched the same way (a replay memory). */
+  sample(n: number, seed: number): Batcher {
+    const order = Rng.fromSeed(seed, 0x4e9a7).permutation(this.examples.size);
+    const picked = Array.from(order.subarray(0, Math.min(n, order.length)), (i) => this.examples.get(i));
+    return new Batcher(picked, this.batchSize, seed, this.collateOptions, this.shuffle, false);
   }
 
   /** Every batch in file order (evaluation). */

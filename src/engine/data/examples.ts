@@ -9,6 +9,7 @@ import { columnsByPosition, isProblem, RowMapper } from './rows.js';
 import { displayPath, openSourceBatches, readLineBatches } from './sources/index.js';
 import { SplitSelector, splitCount } from './split.js';
 import type { Example, SourceOptions } from './types.js';
+import { cutByClass, readingTask } from './classes.js';
 
 export interface ReadOptions {
   /** Split name for messages ('train', 'validation', 'test'). */
@@ -78,7 +79,7 @@ export class ExampleReader implements AsyncIterable<Example> {
     private readonly options: ReadOptions,
   ) {
     this.bad = new BadRows(options.onError ?? 'fail');
-    this.mapper = new RowMapper(options.task, options.columns, { withLabels: options.withLabels });
+    this.mapper = new RowMapper(readingTask(options.task, plan), options.columns, { withLabels: options.withLabels });
     this.totalRows = options.totalRows;
     this.source = sourceOptionsFor(options.columns, options.source);
   }
@@ -134,7 +135,9 @@ export class ExampleReader implements AsyncIterable<Example> {
             this.bad.record(m, item.where);
             continue;
           }
-          out.push(m);
+          const kept = cutByClass(m, this.plan);
+          if (kept === null) continue;
+          out.push(kept);
           if (limit !== null && yielded + out.length >= limit) {
             done = true;
             break;

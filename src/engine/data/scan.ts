@@ -11,6 +11,7 @@ import { isProblem, RowMapper } from './rows.js';
 import { openSourceBatches } from './sources/index.js';
 import { resolveSplits, SplitSelector, splitCount } from './split.js';
 import type { RowProblem, ScanResult, SourceOptions } from './types.js';
+import { cutByClass, readingTask } from './classes.js';
 
 export interface ScanOptions {
   task: Pick<TaskPlan, 'type' | 'labels' | 'numLabels'>;
@@ -26,7 +27,7 @@ export async function scanSplit(name: string, plan: DataSplitPlan, options: Scan
   const sourceRows = await countSourceRows(plan, source);
   const rows = plan.split === null ? sourceRows : splitCount(plan.split, sourceRows);
   const selector = plan.split === null ? null : new SplitSelector(plan.split, sourceRows, options.seed);
-  const mapper = new RowMapper(options.task, options.columns, { withLabels: options.withLabels });
+  const mapper = new RowMapper(readingTask(options.task, plan), options.columns, { withLabels: options.withLabels });
   const bad = new BadRows('skip');
   const limit = effectiveLimit(plan, options.limit);
   const labelCounts = new Map<number, number>();
@@ -40,12 +41,14 @@ export async function scanSplit(name: string, plan: DataSplitPlan, options: Scan
   scan: for await (const items of limit === 0 ? [] : openSourceBatches(plan, source)) {
     for (const item of items) {
       if (selector !== null && !selector.accept()) continue;
-      const m = item.problem ?? mapper.map(item.row, item.where, item.index);
-      if (isProblem(m)) {
-        bad.add(m, item.where);
-        firstBad ??= { where: item.where, problem: m };
+      const mapped = item.problem ?? mapper.map(item.row, item.where, item.index);
+      if (isProblem(mapped)) {
+        bad.add(mapped, item.where);
+        firstBad ??= { where: item.where, problem: mapped };
         continue;
       }
+      const m = cutByClass(mapped, plan);
+      if (m === null) continue;
       examples++;
       if (m.label !== undefined) {
         if (regression) {
@@ -66,7 +69,7 @@ export async function scanSplit(name: string, plan: DataSplitPlan, options: Scan
   if (regression && examples > 0 && options.withLabels !== false) result.targets = { min: tMin, max: tMax, mean: tSum / examples };
   if (labelCounts.size > 0) {
     result.labelCounts = {};
-    for (const id of [...labelCounts.keys()].sort((a, b) => a - b)) result.labelCounts[mapper.labels.name(id)] = labelCounts.get(id) as number;
+    for (const id of [...labelCounts.keys()].sort((a, b) => a - b)) result.labelCounts[mapper.labels.name(plan.classes?.keep[id] ?? id)] = labelCounts.get(id) as number;
   }
   return result;
 }

@@ -8,12 +8,15 @@ import { sourceOptionsForTask, buildSplit, columnsOf } from '../data/build.js';
 import { openInference } from './inference.js';
 import { evaluate } from './evaluate.js';
 import { adapterChoiceOf, splitFor, type MixOptions, type RunTarget } from './target.js';
+import { PeftError } from '../../errors.js';
 
 export interface EvaluateRunOptions extends MixOptions {
   /** --data FILE instead of a split of the plan's data. */
   data?: string;
   split: string;
   backend?: string;
+  /** A run of several tasks: evaluate this one (default: every task, and their mean). */
+  task?: string;
 }
 
 export interface EvaluateRunEvents {
@@ -33,6 +36,8 @@ export interface EvaluateRunResult {
 
 export async function evaluateRun(target: RunTarget & { plan: Plan }, opts: EvaluateRunOptions, ev: EvaluateRunEvents = {}): Promise<EvaluateRunResult> {
   const plan = target.plan;
+  if (plan.tasks) return (await import('../multitask/evaluate-run.js')).evaluateTasksRun(target, opts, ev);
+  if (opts.task !== undefined) throw new PeftError('USAGE', `--task ${opts.task}: this run has one task`, { hint: 'leave --task out' });
   const { name, split } = splitFor(plan, opts.data, opts.split);
   // checks before compute: the file is scanned before the model is loaded
   const packing = plan.task.type === 'causal-lm' && plan.data.packing;

@@ -81,7 +81,7 @@ export function evaluate(p: Predictor, batches: Iterable<Batch>, opts: EvalOptio
   for (const name of names) {
     const info = METRICS[name];
     if (!info) throw new PeftError('RECIPE', `unknown metric "${name}"`, { where: 'eval.metrics', hint: `known: ${Object.keys(METRICS).join(', ')}` });
-    if (info.inputs === 'nll') continue;
+    if (info.inputs === 'nll' || info.inputs === 'tasks') continue; // from the loss, or from several tasks' results
     if (refs.length === 0) continue;
     Object.assign(metrics, computeMetric(name, preds, refs));
   }

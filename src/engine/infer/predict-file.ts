@@ -22,6 +22,7 @@ import { predictBatch, type Prediction } from './predict.js';
 import { batchLogits, type RowLogits, type Span } from './logits.js';
 import { collateTokenRows, isTokenRow, parseTokenRow, type TokenLimits, type TokenRow } from './token-rows.js';
 import type { Batch } from '../data/batches.js';
+import { routedTasks } from '../methods/index.js';
 
 /** Each example's own positions in a collated text batch: its real tokens (the target's for seq2seq), after left padding or before right padding. */
 function realSpans(b: Batch, side: 'left' | 'right'): Span[] {
@@ -44,6 +45,10 @@ export interface PredictFileOptions {
   maxNewTokens?: number;
   onStart?(rows: number): void;
   onProgress?(done: number): void;
+  /** A task of several: marks each collated batch (task ids, the head columns it ranges over). */
+  decorate?(b: Batch): Batch;
+  /** The task id of token-id rows that give none (--task NAME). */
+  defaultTask?: number;
 }
 
 export interface PredictFileResult {
@@ -123,7 +128,8 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     const good = slots.filter((x): x is { ok: Example } => 'ok' in x).map((x) => x.ok);
     const encoded = good.length > 0 ? encoder.encode(good) : [];
     const ready = encoded.filter((e): e is Exclude<(typeof encoded)[number], RowProblem> => !isEncodeProblem(e));
-    const batch = ready.length > 0 ? collate(ready, collateOpts) : null;
+    const collated = ready.length > 0 ? collate(ready, collateOpts) : null;
+    const batch = collated && opts.decorate ? opts.decorate(collated) : collated;
     const logits = batch && opts.logits ? batchLogits(s, batch, realSpans(batch, collateOpts.padSide ?? 'right')) : [];
     const preds = batch && !opts.logits ? predictBatch(s, batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions : [];
     let g = 0;
@@ -145,7 +151,9 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
   };
   const flushIds = (slots: Slot[]) => {
     const rows = slots.filter((x): x is { ids: TokenRow; where: string } => 'ids' in x).map((x) => x.ids);
-    const collated = rows.length > 0 ? collateTokenRows(rows, collateOpts.padId) : null;
+    const raw = rows.length > 0 ? collateTokenRows(rows, collateOpts.padId) : null;
+    // rows give their own task ids: decorate for the head's columns, keep theirs
+    const collated = raw && opts.decorate ? { ...raw, batch: { ...opts.decorate(raw.batch), ...(raw.batch.taskIds ? { taskIds: raw.batch.taskIds } : {}) } } : raw;
     const logits = collated && opts.logits ? batchLogits(s, collated.batch, collated.lengths.map((length) => ({ start: 0, length }))) : [];
     const preds = collated && !opts.logits ? predictBatch(s, collated.batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions : [];
     let k = 0;
@@ -160,7 +168,7 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     }
     opts.onProgress?.(done);
   };
-  const limits: TokenLimits = { vocab: s.model.dims.vocab, maxPositions: s.model.dims.maxPositions || Number.MAX_SAFE_INTEGER, tasks: null };
+  const limits: TokenLimits = { vocab: s.model.dims.vocab, maxPositions: s.model.dims.maxPositions || Number.MAX_SAFE_INTEGER, tasks: routedTasks(s.peft.method), defaultTask: opts.defaultTask };
   let mode: 'text' | 'ids' | null = null;
   const flush = (slots: Slot[]) => (mode === 'ids' ? flushIds(slots) : flushText(slots));
   try {

@@ -18,6 +18,8 @@ export interface PredictRunOptions extends MixOptions {
   /** Write each row's raw logits (every position for token-level tasks) instead of its prediction. */
   logits?: boolean;
   backend?: string;
+  /** A run of several tasks: the task the rows are of. */
+  task?: string;
 }
 
 export interface PredictRunEvents {
@@ -46,11 +48,15 @@ export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev:
   checkFile(path, 'data file');
   checkOutputPath(resolve(opts.output), opts.output);
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-  const s = await openInference(plan, adapterChoiceOf(target, opts), { backend: opts.backend, tokenizerOptional: true });
-  ev.onBackend?.(s.backend);
-  for (const w of s.warnings) ev.onWarning?.(w);
+  if (!plan.tasks && opts.task !== undefined) throw new PeftError('USAGE', `--task ${opts.task}: this run has one task`, { hint: 'leave --task out' });
+  const opened = await openInference(plan, adapterChoiceOf(target, opts), { backend: opts.backend, tokenizerOptional: true });
+  ev.onBackend?.(opened.backend);
+  for (const w of opened.warnings) ev.onWarning?.(w);
+  const { session: s, options } = plan.tasks
+    ? (await import('../multitask/predict-run.js')).taskPrediction(opened, target, opts.task, Boolean(opts.logits))
+    : { session: opened, options: {} };
   const r = await predictFile(s, input, opts.output, {
-    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, logits: opts.logits, onStart: ev.onStart, onProgress: ev.onProgress,
+    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, logits: opts.logits, onStart: ev.onStart, onProgress: ev.onProgress, ...options,
   });
   return { ...r, input: path };
 }

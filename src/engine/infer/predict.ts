@@ -8,7 +8,7 @@ import type { PeftModel } from '../methods/index.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
 import type { Batch } from '../data/batches.js';
 import { IGNORE_INDEX } from '../data/encode.js';
-import { batchInputs, lastPositions, lmLabels } from '../train/task-loss.js';
+import { batchClasses, batchInputs, lastPositions, lmLabels } from '../train/task-loss.js';
 import { causalLmNll, crossEntropy } from '../train/losses.js';
 import { generate, generateOptionsFromPlan, type GenerateOptions } from '../generate/index.js';
 import { inferenceContext } from './logits.js';
@@ -19,6 +19,11 @@ export interface Predictor {
   model: TaskModel;
   peft: PeftModel;
   tokenizer: TextTokenizer | null;
+  /**
+   * Classification: the head's logits [B, C] of a batch in place of one forward pass with the
+   * attached modules (a continual-learning strategy's ensemble, selection or retrieval).
+   */
+  classLogits?(b: Batch): tf.Tensor2D;
 }
 
 /** One example's prediction. */
@@ -73,7 +78,8 @@ export function predictBatch(p: Predictor, b: Batch, opts: PredictOptions = {}):
   const result: BatchResult = { lossSum: 0, lossCount: 0, predictions: [], references: null };
   tf.tidy(() => {
     if ((task === 'causal-lm' || task === 'seq2seq') && !withLoss) return; // only generation is asked for
-    const out = p.model.forward(batchInputs(b), ctx);
+    const classes = (task === 'seq-cls' || task === 'image-cls') && p.classLogits;
+    const out = classes ? { logits: p.classLogits!(b) } : p.model.forward(batchInputs(b), ctx);
     switch (task) {
       case 'causal-lm': {
         const { sum, count } = causalLmNll(out.logits as tf.Tensor3D, lmLabels(b, out.logits.shape[1]! - b.seqLen));
@@ -130,17 +136,17 @@ export function predictBatch(p: Predictor, b: Batch, opts: PredictOptions = {}):
         break;
       }
       default: {
-        // seq-cls, image-cls
-        const data = out.logits.dataSync();
-        const C = out.logits.shape[1]!;
+        // seq-cls, image-cls (a task of several sharing one head: over its classes, ids index b.classes)
+        const { logits, labels } = batchClasses(out.logits as tf.Tensor2D, b);
+        const data = logits.dataSync();
+        const C = logits.shape[1]!;
         for (let r = 0; r < b.size; r++) {
           const probs = softmaxRow(data as Float32Array, r * C, C);
           result.predictions.push({ kind: 'class', id: argmax(probs, 0, C), probs });
         }
-        if (b.labels && withLoss) {
-          result.references = Array.from(b.labels);
-          const labels = tf.tensor1d(Int32Array.from(b.labels), 'int32');
-          result.lossSum = crossEntropy(out.logits as tf.Tensor2D, labels).dataSync()[0]! * b.size;
+        if (labels && withLoss) {
+          result.references = Array.from(labels);
+          result.lossSum = crossEntropy(logits, tf.tensor1d(labels, 'int32')).dataSync()[0]! * b.size;
           result.lossCount = b.size;
         }
       }

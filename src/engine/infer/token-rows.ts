@@ -21,6 +21,8 @@ export interface TokenLimits {
   maxPositions: number;
   /** Tasks a routing method knows (null: task ids are not used by the method). */
   tasks: number | null;
+  /** The task of rows that name none (`--task NAME`); absent: a routing method over several tasks needs each row's task_id. */
+  defaultTask?: number | null;
 }
 
 /** Whether a row is given as token ids rather than text. */
@@ -73,6 +75,10 @@ export function parseTokenRow(row: Row, limits: TokenLimits): TokenRow | RowProb
       return { reason: 'type', message: `task_id ${JSON.stringify(t)} is not a task of this method${limits.tasks !== null ? ` (0 … ${limits.tasks - 1})` : ''}` };
     }
     taskId = t as number;
+  } else if (limits.defaultTask !== undefined && limits.defaultTask !== null) {
+    taskId = limits.defaultTask;
+  } else if (limits.tasks !== null && limits.tasks > 1) {
+    return { reason: 'type', message: `the method routes by task (${limits.tasks} tasks) and the row has no task_id`, hint: '{"input_ids": [...], "task_id": 0}, or name the task: --task NAME' };
   }
   return { inputIds: ids, attentionMask: mask, decoderInputIds: dec, tokenTypeIds: types, taskId };
 }

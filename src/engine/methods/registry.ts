@@ -11,6 +11,9 @@ import { promptModule } from './prompt.js';
 import { hadamardModule } from './hadamard.js';
 import { svdModule } from './svd.js';
 import { subspaceModule } from './subspace.js';
+import { polyModule } from './poly.js';
+import { mtloraModule } from './mtlora.js';
+import { mixtureModule } from './mixture.js';
 
 export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   lowrank: lowrankModule,
@@ -22,4 +25,7 @@ export const MODULES: { [K in FunctionKind]: FunctionModule<K> } = {
   hadamard: hadamardModule,
   svd: svdModule,
   subspace: subspaceModule,
+  poly: polyModule,
+  mtlora: mtloraModule,
+  mixture: mixtureModule,
 };

@@ -14,7 +14,7 @@ export interface MetricInfo {
   /** The key of `computeMetric`'s result that stands for the metric (e.g. 'rougeL' for rouge). */
   primary: string;
   /** What predictions and references are. */
-  inputs: 'labels' | 'numbers' | 'texts' | 'nll';
+  inputs: 'labels' | 'numbers' | 'texts' | 'nll' | 'tasks';
   describe: string;
 }
 
@@ -34,6 +34,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   rougeL: { higherIsBetter: true, primary: 'rougeL', inputs: 'texts', describe: 'ROUGE-L (sentence-level LCS) F-measure' },
   rougeLsum: { higherIsBetter: true, primary: 'rougeLsum', inputs: 'texts', describe: 'ROUGE-Lsum (summary-level LCS over lines) F-measure' },
   bleu: { higherIsBetter: true, primary: 'bleu', inputs: 'texts', describe: 'corpus BLEU, sacreBLEU defaults (13a, exp smoothing), 0–100' },
+  task_mean: { higherIsBetter: true, primary: 'task_mean', inputs: 'tasks', describe: 'several tasks: the mean over tasks of each task\'s first metric' },
 };
 
 export function metricInfo(name: string): MetricInfo {

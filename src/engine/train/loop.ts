@@ -4,7 +4,7 @@
 // checkpoints, early stopping, and the guards that stop a diverging run with its last good state.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Session } from '../session.js';
-import type { Batcher, DataCursor, Batch } from '../data/batches.js';
+import type { Batcher, DataCursor, Batch, TrainBatches } from '../data/batches.js';
 import { createOptimizer, lrFactor, lrAt, clipGradNorm, GradAccumulator, type Optimizer } from './optim/index.js';
 import { taskLoss } from './task-loss.js';
 import { evaluate, metricValue, type EvalResult } from '../infer/evaluate.js';
@@ -53,11 +53,13 @@ export interface TrainResult {
 }
 
 export interface TrainData {
-  train: Batcher;
+  train: TrainBatches;
   validation: Batcher | null;
+  /** Evaluation in place of the validation split's (several tasks: each task's, and their mean). */
+  evaluate?: () => EvalResult;
 }
 
-export function totalStepsOf(s: Session, train: Batcher): number {
+export function totalStepsOf(s: Session, train: TrainBatches): number {
   const t = s.plan.training;
   if (t.maxSteps !== null) return t.maxSteps;
   return Math.max(1, Math.ceil(((t.epochs ?? 1) * train.batchesPerEpoch) / t.gradAccum));
@@ -125,8 +127,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     cb.onCheckpoint?.(lastCheckpoint, step);
   };
   const runEval = (): boolean => {
-    if (!data.validation) return false;
-    const r = evaluate(s, data.validation.sequential());
+    if (!data.validation && !data.evaluate) return false;
+    const r = data.evaluate ? data.evaluate() : evaluate(s, data.validation!.sequential());
     const value = metricValue(r, trackMetric) ?? r.loss;
     const improved = metricIsBetter(trackMetric, value, best?.value ?? null, trackMode);
     if (improved) {
@@ -148,7 +150,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       const next: { batch: Batch; cursor: DataCursor } = data.train.next(cursor);
       cursor = next.cursor;
       const seed = stepSeed(plan.seed, step, micro);
-      const ctx = s.peft.context({ training: true, seed });
+      const taskIds = next.batch.taskIds ? Array.from(next.batch.taskIds) : null;
+      const ctx = s.peft.context({ training: true, seed, taskIds });
       const { value, grads } = tf.variableGrads(() => {
         const loss = taskLoss(s.model, plan.task, next.batch, ctx);
         const extra = s.peft.extraLoss();
@@ -163,7 +166,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       }
       const named = new Map(Object.entries(grads).map(([k, g]) => [nameOfVar.get(k)!, g]));
       acc.add(s.peft.adjustGrads(named, {
-        step, totalSteps, micro, batch: next.batch, task: plan.task, context: () => s.peft.context({ training: true, seed }),
+        step, totalSteps, micro, batch: next.batch, task: plan.task, context: () => s.peft.context({ training: true, seed, taskIds }),
       }));
       stepLoss += loss / t.gradAccum;
       stepTokens += next.batch.tokens;
@@ -245,7 +248,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     }
   }
   checkpoint();
-  if (!data.validation || best === null) {
+  if ((!data.validation && !data.evaluate) || best === null) {
     saveAdapter(s.peft, run.adapterDir, { baseModel: s.modelDir, backboneNames: s.trainable.backboneNames });
   }
   opt.dispose();

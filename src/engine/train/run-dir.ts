@@ -93,6 +93,13 @@ export class RunDir {
     return RunDir.all(outputDir, name).find((r) => r.hasAdapter()) ?? null;
   }
 
+  /** A directory inside this run with its own metrics, adapter and checkpoints (a stage of a stream). */
+  child(name: string): RunDir {
+    const path = join(this.path, name);
+    mkdirSync(path, { recursive: true });
+    return new RunDir(path);
+  }
+
   get adapterDir(): string {
     return join(this.path, 'adapter');
   }

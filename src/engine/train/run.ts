@@ -28,6 +28,10 @@ export interface RunEvents extends TrainCallbacks {
   onEvalAfter?(r: EvalResult): void;
   onSample?(prompt: string, text: string): void;
   onWarning?(message: string): void;
+  /** A stream: a stage's phase starts. */
+  onStage?(info: { stage: number; stages: number; task: string; phase: string }): void;
+  /** A stream: a task's evaluation after a stage. */
+  onStreamEval?(stage: number, task: string, metrics: Record<string, number>): void;
 }
 
 export interface RunOptions {
@@ -64,6 +68,9 @@ export interface RunSummary {
 export const MAX_STEPS = 10_000_000;
 
 export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents = {}): Promise<RunSummary> {
+  // several tasks: jointly (multitask/run.ts), or one after another (continual/run-stream.ts)
+  if (planIn.stream) return (await import('../continual/run-stream.js')).runStream(planIn, opts, ev);
+  if (planIn.tasks) return (await import('../multitask/run.js')).runMultiTask(planIn, opts, ev);
   const wall = Date.now();
   const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
   const plan = planIn;

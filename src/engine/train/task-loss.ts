@@ -34,6 +34,18 @@ export function lastPositions(logits: tf.Tensor, len: number): tf.Tensor3D {
   return (T === len ? logits : tf.slice(logits, [0, T - len, 0], [B, len, C])) as tf.Tensor3D;
 }
 
+/**
+ * Class logits [B, C] restricted to the batch's head columns (`b.classes`: a task of several
+ * sharing one head), and its labels as indices into them; unchanged when the batch names none.
+ */
+export function batchClasses(logits: tf.Tensor2D, b: Batch): { logits: tf.Tensor2D; labels: Int32Array | null } {
+  if (!b.classes) return { logits, labels: b.labels ? Int32Array.from(b.labels) : null };
+  const index = new Map(b.classes.map((c, k) => [c, k]));
+  const labels = b.labels ? Int32Array.from(b.labels, (c) => index.get(c) ?? -1) : null;
+  if (labels?.includes(-1)) throw new Error(`a label of the batch is not among its classes (${b.classes.join(', ')})`);
+  return { logits: tf.gather(logits, tf.tensor1d(Int32Array.from(b.classes), 'int32'), 1) as tf.Tensor2D, labels };
+}
+
 /** The task loss of a forward pass's outputs (mean over the batch's labelled positions). */
 export function lossOf(out: ModelOutputs, task: TaskPlan, b: Batch, smoothing = task.labelSmoothing): tf.Scalar {
   switch (task.type) {
@@ -52,8 +64,10 @@ export function lossOf(out: ModelOutputs, task: TaskPlan, b: Batch, smoothing = 
       const S = b.targetLen!;
       return seq2seqLoss(lastPositions(out.logits, S), tf.tensor2d(b.targetLabels!, [b.size, S], 'int32'), smoothing);
     }
-    default:
-      return crossEntropy(out.logits as tf.Tensor2D, tf.tensor1d(Int32Array.from(b.labels!), 'int32'), smoothing);
+    default: {
+      const { logits, labels } = batchClasses(out.logits as tf.Tensor2D, b);
+      return crossEntropy(logits, tf.tensor1d(labels!, 'int32'), smoothing);
+    }
   }
 }
 

@@ -10,6 +10,9 @@ import { PROMPT } from './prompt.js';
 import { HADAMARD } from './hadamard.js';
 import { SVD } from './svd.js';
 import { SUBSPACE } from './subspace.js';
+import { POLY } from './poly.js';
+import { MTLORA } from './mtlora.js';
+import { MIXTURE } from './mixture.js';
 import type { DecidedOptions, FunctionSpec } from './spec.js';
 
 export const FUNCTIONS = {
@@ -22,6 +25,9 @@ export const FUNCTIONS = {
   hadamard: HADAMARD,
   svd: SVD,
   subspace: SUBSPACE,
+  poly: POLY,
+  mtlora: MTLORA,
+  mixture: MIXTURE,
 } as const;
 
 export type FunctionKind = keyof typeof FUNCTIONS;

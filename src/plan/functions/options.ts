@@ -191,6 +191,33 @@ export const OPTIONS = {
     type: 'integer', enum: [1, 2, 4, 8],
     description: 'lowrank: train lora_A and lora_B through b-bit fake quantisation with the straight-through estimator (the precision-redundancy paper\'s Bi-LoRA: per-tensor mean/std and an N(0,1) median codebook); the saved adapter keeps the latent weights, and peft compress --method quantize --bits b packs it to exactly the weights it trained with.',
   }),
+  n_tasks: def<number>('n_tasks', {
+    type: 'integer', minimum: 1, maximum: MAX_LENGTH,
+    description: 'poly / mtlora: tasks the module routes among (default: the recipe\'s tasks; task ids are 0 … n_tasks − 1).',
+  }),
+  n_skills: def<number>('n_skills', { type: 'integer', minimum: 1, maximum: MAX_LENGTH, description: 'poly: LoRA modules in the skill inventory each task mixes.' }),
+  n_splits: def<number>('n_splits', {
+    type: 'integer', minimum: 1, maximum: MAX_LENGTH,
+    description: 'poly: blocks of the input and output features routed separately (1: Poly; > 1: multi-head routing, MHR).',
+  }),
+  task_rank: def<number>('task_rank', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'mtlora: rank of each task-specific low-rank module.' }),
+  shared_scale: def<number>('shared_scale', { type: 'number', exclusiveMinimum: 0, description: 'mtlora: multiplier of the task-agnostic update (used as given, not divided by the rank).' }),
+  task_scale: def<number>('task_scale', { type: 'number', exclusiveMinimum: 0, description: 'mtlora: multiplier of each task-specific update (used as given).' }),
+  shared_mode: def<'matrix' | 'matrixv2' | 'addition'>('shared_mode', {
+    type: 'string', enum: ['matrix', 'matrixv2', 'addition'],
+    description: 'mtlora, at its task-specific layers: matrix (a task\'s row gets its task update only), matrixv2 (shared + task update), addition (no shared module; task outputs as in matrix).',
+  }),
+  task_layers: def<number>('task_layers', {
+    type: 'integer', minimum: 0, maximum: MAX_LENGTH,
+    description: 'mtlora: the top layers that also get task-specific modules (MTLoRA: the last block of each stage); the layers below have the task-agnostic one only.',
+  }),
+  n_experts: def<number>('n_experts', { type: 'integer', minimum: 1, maximum: 64, description: 'mixture: domain adapters mixed with the FFN output by the gate.' }),
+  gate_hidden: def<number>('gate_hidden', { type: 'integer', minimum: 1, maximum: MAX_SIZE, description: 'mixture: width of the gate\'s MLP (MixDA\'s code: 768).' }),
+  gate_layers: def<number>('gate_layers', { type: 'integer', minimum: 1, maximum: 16, description: 'mixture: hidden layers of the gate\'s MLP (MixDA: 3).' }),
+  gate_input: def<'last' | 'mean'>('gate_input', {
+    type: 'string', enum: ['last', 'mean'],
+    description: 'mixture: what the gate reads — the last position (MixDA\'s code; a padding position for rows shorter than their batch) or the mean over positions.',
+  }),
   init_text: def<string>('init_text', { type: 'string', description: 'prompt with init: text — the text whose token embeddings initialise the prompt.' }),
 } as const;
 

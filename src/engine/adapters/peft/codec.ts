@@ -7,6 +7,7 @@ import { IA3_FORMAT } from './ia3-config.js';
 import { ADALORA_FORMAT } from './adalora-config.js';
 import { LOHA_FORMAT } from './loha-config.js';
 import { PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT } from './prompt-config.js';
+import { POLY_FORMAT } from './poly-config.js';
 import { UNIFIED_FORMAT } from './unified-config.js';
 import { VERA_FORMAT } from './vera-config.js';
 import { VBLORA_FORMAT } from './vblora-config.js';
@@ -16,7 +17,7 @@ import { UNIFIED_PEFT_TYPE, type AdapterEntry, type AdapterFormat } from './type
 
 /** Python peft's types we read and write, in the order they are tried when saving. */
 export const PEFT_FORMATS: readonly AdapterFormat[] = [
-  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT, VERA_FORMAT, VBLORA_FORMAT, CORDA_LORA_FORMAT,
+  LORA_FORMAT, IA3_FORMAT, ADALORA_FORMAT, LOHA_FORMAT, PREFIX_TUNING_FORMAT, PROMPT_TUNING_FORMAT, VERA_FORMAT, VBLORA_FORMAT, CORDA_LORA_FORMAT, POLY_FORMAT,
 ];
 
 export const ADAPTER_TYPES = [...new Set([...PEFT_FORMATS.map((f) => f.type), UNIFIED_PEFT_TYPE])];
