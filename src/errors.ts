@@ -16,11 +16,13 @@ export type ErrorCode =
   | 'BACKEND' // requested backend unavailable
   | 'DIVERGED' // NaN / infinite loss or a loss spike stopped the run
   | 'INTERRUPTED' // SIGINT
+  | 'QUEUE' // the job queue (Redis) cannot be reached or used
+  | 'VERSION' // a sweep and a worker run different peft versions
   | 'RUN'; // any other failure of a run
 
 /** Codes whose cause is the user's input: exit code 2. The rest mean the run failed: 1. */
 const INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'USAGE', 'YAML', 'SCHEMA', 'RECIPE', 'EXTENDS', 'FILE', 'FORMAT', 'SHAPE', 'BACKBONE', 'DATA', 'BACKEND',
+  'USAGE', 'YAML', 'SCHEMA', 'RECIPE', 'EXTENDS', 'FILE', 'FORMAT', 'SHAPE', 'BACKBONE', 'DATA', 'BACKEND', 'QUEUE', 'VERSION',
 ]);
 
 export interface PeftErrorOptions {

@@ -13,9 +13,15 @@ import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { mergeCommand } from './commands/merge.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
+import { reportCommand } from './commands/report.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
+  sweepCommand,
+  workerCommand,
+  reportCommand,
   validateCommand,
   inspectCommand,
   evalCommand,

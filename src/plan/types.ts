@@ -146,6 +146,16 @@ export interface Plan {
   eval: EvalPlan;
   generate: GeneratePlan | null;
   output: { dir: string };
+  /**
+   * `optimizer.lr: auto` / `training.batch_size: auto`: computed at the start of a run from the
+   * Step Law (Li et al. 2025); until then the plan holds NaN there. Absent once computed.
+   */
+  stepLaw?: StepLawPlan;
+}
+
+export interface StepLawPlan {
+  lr: boolean;
+  batchSize: boolean;
 }
 
 

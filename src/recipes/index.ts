@@ -17,3 +17,7 @@ export type { SchemaNode } from './schema.js';
 export { expandRecipePatterns, globFiles } from './files.js';
 export type { ExpandedPatterns } from './files.js';
 export { displayPath, dottedPath } from './source.js';
+export { planSweep, checkSweepKey, setArg } from './sweep.js';
+export type { SweepRequest } from './sweep.js';
+export { parseGridArg, splitTopLevel, expandSpace, readSpaceFile } from './sweep-space.js';
+export type { Distribution, SearchSpace } from './sweep-space.js';

@@ -29,6 +29,12 @@ export class RunDir {
     return new RunDir(path);
   }
 
+  /** A run directory at exactly `path` (a sweep's trial): created if missing. */
+  static at(path: string): RunDir {
+    mkdirSync(path, { recursive: true });
+    return new RunDir(path);
+  }
+
   static open(path: string): RunDir {
     if (!existsSync(join(path, RESOLVED_RECIPE))) {
       throw new PeftError('FILE', `not a run directory (no ${RESOLVED_RECIPE})`, { where: path, hint: 'name a directory under runs/<recipe>/' });

@@ -11,6 +11,8 @@ import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
 import type { BackendInfo } from '../backend/index.js';
+import { writeRunFigure } from '../report/index.js';
+import { applyStepLaw, type StepLawResult } from './step-law.js';
 
 export interface RunEvents extends TrainCallbacks {
   onBackend?(b: BackendInfo): void;
@@ -22,12 +24,18 @@ export interface RunEvents extends TrainCallbacks {
   onEvalAfter?(r: EvalResult): void;
   onSample?(prompt: string, text: string): void;
   onWarning?(message: string): void;
+  /** `lr: auto` / `batch_size: auto` computed (before training starts). */
+  onStepLaw?(r: Omit<StepLawResult, 'plan'>): void;
 }
 
 export interface RunOptions {
   backend?: string;
   /** Resume this run directory; the plan given must be the one it recorded (RunDir.readPlan). */
   resumeDir?: string;
+  /** Start the run in exactly this directory (a sweep's trial) instead of <output>/<name>/<stamp>. */
+  runDir?: string;
+  /** Leave loss.svg / loss.png in the run directory (default true). */
+  figure?: boolean;
 }
 
 export interface RunSummary {
@@ -52,23 +60,38 @@ export interface RunSummary {
   adapter_dir: string;
   last_checkpoint: string | null;
   resumed_from: string | null;
+  /** The Step Law's inputs and outputs when the recipe asked for auto values. */
+  step_law?: Omit<StepLawResult, 'plan'>;
 }
 
 export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents = {}): Promise<RunSummary> {
   const wall = Date.now();
   const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
-  const plan = planIn;
+  let plan = planIn;
   // checks before compute: bad data stops here, before a run directory or a model exists
   const scans = await checkData(plan);
   ev.onScan?.(scans);
-  const run = existing ?? RunDir.create(plan.output.dir, plan.name);
+  const run = existing ?? (opts.runDir ? RunDir.at(opts.runDir) : RunDir.create(plan.output.dir, plan.name));
   if (!existing) run.writePlan(plan);
   const s = await openSession(plan, { backend: opts.backend });
   ev.onBackend?.(s.backend);
   if (s.load.initialized.length) ev.onWarning?.(`initialised from the seed (not in the checkpoint): ${s.load.initialized.join(', ')}`);
   ev.onSession?.(s, run.path);
-  const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
+  // auto batch size: read the data with a provisional one, then batch it as the law says
+  const provisional = plan.stepLaw ? { ...plan, training: { ...plan.training, batchSize: 1 } } : plan;
+  const data = await buildData(provisional, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
   ev.onData?.(data.stats);
+  let stepLaw: Omit<StepLawResult, 'plan'> | undefined;
+  if (plan.stepLaw) {
+    const { plan: resolved, ...law } = applyStepLaw(plan, s.model, data.stats.train!);
+    stepLaw = law;
+    plan = resolved;
+    s.plan = resolved;
+    data.train = data.train.withBatchSize(resolved.training.batchSize);
+    run.writePlan(resolved); // a resume reads the computed values, never recomputes them
+    run.appendMetrics({ type: 'step_law', ...law });
+    ev.onStepLaw?.(law);
+  }
   const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
   if (before) {
     ev.onEvalBefore?.(before);
@@ -114,8 +137,16 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     adapter_dir: run.adapterDir,
     last_checkpoint: result.lastCheckpoint,
     resumed_from: resumedFrom,
+    ...(stepLaw ? { step_law: stepLaw } : {}),
   };
   run.writeSummary(summary as unknown as Record<string, unknown>);
   tf.disposeVariables();
+  if (opts.figure !== false) {
+    try {
+      await writeRunFigure(run.path);
+    } catch (e) {
+      ev.onWarning?.(`no loss figure drawn (${(e as Error).message})`);
+    }
+  }
   return summary;
 }
