@@ -137,6 +137,9 @@ export function planSweep(req: SweepRequest): SweepPlan {
   if (space.random && (!Number.isInteger(space.random.trials) || space.random.trials < 1)) {
     throw new PeftError('USAGE', `--random ${space.random.trials}: the number of random trials must be an integer ≥ 1`, { hint: 'peft sweep r.yaml --random 8 --space space.yaml' });
   }
+  for (const key of space.random?.space.keys() ?? []) {
+    if (space.grid.has(key)) throw new PeftError('USAGE', `${key} is both in the grid and in the random space`, { where: space.where.get(key), hint: 'sweep each key one way: drop it from the grid or from the space' });
+  }
   for (const [key, values] of space.grid) {
     if (values.length === 0) throw new PeftError('USAGE', `empty grid: sweep key ${key} has no values`, { where: space.where.get(key), hint: `give it at least one value: --grid ${key}=a,b` });
   }

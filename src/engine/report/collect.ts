@@ -53,21 +53,24 @@ function sweepRuns(dir: string, sweep: SweepFile): RunRecord[] {
   return out;
 }
 
-function scan(dir: string, depth: number, out: RunRecord[]): void {
+/** Adds the runs under `dir`; whether it found a run or a sweep (a sweep may have no run yet). */
+function scan(dir: string, depth: number, out: RunRecord[]): boolean {
   if (existsSync(join(dir, SWEEP_FILE))) {
     out.push(...sweepRuns(dir, readSweepFile(dir)));
-    return;
+    return true;
   }
   if (existsSync(join(dir, RESOLVED_RECIPE))) {
     const plan = RunDir.open(dir).readPlan();
     out.push(readRun(dir, { label: `${plan.name}/${basename(dir)}`, sweep: null, trialId: null, overrides: [], kind: 'run' }));
-    return;
+    return true;
   }
-  if (depth === 0) return;
+  if (depth === 0) return false;
+  let found = false;
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (!name.startsWith('.') && isDir(p)) scan(p, depth - 1, out);
+    if (!name.startsWith('.') && isDir(p)) found = scan(p, depth - 1, out) || found;
   }
+  return found;
 }
 
 /** Every run under the given directories (run, sweep, or folders of them, three levels deep). */
@@ -76,9 +79,7 @@ export function collectRuns(dirs: readonly string[]): RunRecord[] {
   for (const d of dirs) {
     const abs = resolve(d);
     if (!isDir(abs)) throw new PeftError('FILE', 'not a directory', { where: d, hint: 'name run directories (runs/<name>/<stamp>) or sweep directories' });
-    const before = out.length;
-    scan(abs, 3, out);
-    if (out.length === before) {
+    if (!scan(abs, 3, out)) {
       throw new PeftError('FILE', `no run or sweep directory in ${d}`, { where: d, hint: `a run directory holds ${RESOLVED_RECIPE}; a sweep directory holds ${SWEEP_FILE}` });
     }
   }

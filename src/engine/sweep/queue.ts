@@ -63,9 +63,12 @@ export function jobId(sweepId: string, trialId: string): string {
 
 export const JOB_ATTEMPTS = 3;
 
-async function openQueue(o: QueueOptions): Promise<Queue> {
+/** The queue, on a connection of its own that closing it also closes. */
+async function openQueue(o: QueueOptions): Promise<{ q: Queue; close(): Promise<void> }> {
   await pingQueue(o.url);
-  return new Queue(o.name, { connection: connect(o.url) });
+  const conn = connect(o.url);
+  const q = new Queue(o.name, { connection: conn });
+  return { q, close: async () => { await q.close(); conn.disconnect(); } };
 }
 
 /** Records our version on the queue, refusing when a busy queue holds another version's sweeps. */
@@ -150,7 +153,7 @@ const terminal = (st: TrialStatus) => finished(st) || st.state === 'failed';
  * gather finished results and rewrite the table. `enqueue: false` only reads (--status).
  */
 export async function syncQueueSweep(s: SweepPlan, o: QueueOptions, opts: { enqueue: boolean }): Promise<QueueSweep> {
-  const q = await openQueue(o);
+  const { q, close } = await openQueue(o);
   try {
     const enqueued = { added: 0, present: 0, retried: 0 };
     if (opts.enqueue) await claimVersion(q, o.name, o.url);
@@ -177,7 +180,7 @@ export async function syncQueueSweep(s: SweepPlan, o: QueueOptions, opts: { enqu
     }
     return { statuses, table, enqueued, evaluation };
   } finally {
-    await q.close();
+    await close();
   }
 }
 

@@ -27,12 +27,14 @@ export function connect(url: string): Redis {
 export async function pingQueue(url: string, timeoutMs = 3000): Promise<void> {
   checkQueueUrl(url);
   const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  r.on('error', () => {}); // reported below, once
+  let first: Error | null = null;
+  r.on('error', (e: Error) => (first ??= e)); // the cause (ECONNREFUSED, ENOTFOUND …), reported below
   try {
     await r.connect();
     await r.ping();
   } catch (e) {
-    throw new PeftError('QUEUE', `cannot reach the queue at ${url} (${(e as Error).message || 'no answer'})`, { hint: `is redis-server running there? ${URL_HINT}` });
+    const why = (first as (Error & { code?: string }) | null)?.code ?? (first ?? (e as Error)).message ?? 'no answer';
+    throw new PeftError('QUEUE', `cannot reach the queue at ${url} (${why})`, { hint: `is redis-server running there? ${URL_HINT}` });
   } finally {
     r.disconnect();
   }

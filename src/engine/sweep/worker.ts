@@ -75,8 +75,9 @@ export async function startWorker(o: WorkerOptions, ev: WorkerEvents = {}): Prom
     return { summary: outcome.summary, plan: run.readPlan(), metrics: run.readMetrics(), worker: `${hostname()}:${process.pid}` };
   };
   const lockDuration = o.lockMs ?? 20_000;
+  const conn = connect(o.url);
   worker = new Worker<TrialJobData, TrialJobResult>(o.name, processor, {
-    connection: connect(o.url),
+    connection: conn,
     concurrency: o.concurrency,
     lockDuration,
     stalledInterval: Math.max(1000, Math.round(lockDuration / 2)),
@@ -86,7 +87,11 @@ export async function startWorker(o: WorkerOptions, ev: WorkerEvents = {}): Prom
   await worker.waitUntilReady();
   ev.onReady?.({ name: o.name, concurrency: o.concurrency, version: peftVersion() });
   const closed = new Promise<void>((resolve, reject) => {
-    worker.on('closed', () => (fatal ? reject(fatal) : resolve()));
+    worker.on('closed', () => {
+      conn.disconnect();
+      if (fatal) reject(fatal);
+      else resolve();
+    });
   });
   return {
     closed,

@@ -73,6 +73,7 @@ export function applyStepLaw(plan: Plan, model: TaskModel, train: { examples: nu
   }
   if (batchTokens !== null) {
     batchSize = Math.min(train.examples, Math.max(1, Math.round(batchTokens / t.gradAccum / meanTokens)));
+    if (t.maxSteps !== null) d = t.maxSteps * batchSize * t.gradAccum * meanTokens; // the tokens it will really see
   }
   const lr = auto.lr ? Number(stepLawLr(n, d).toPrecision(3)) : null;
   const { stepLaw: _done, ...rest } = plan;
