@@ -38,7 +38,7 @@ export function printTrials(out: Output, s: SweepPlan, counts: Map<string, Count
 }
 
 /** Event handlers that print a line per trial start/end and a progress line every ~25%. */
-export function trialPrinter(out: Output, total: () => number): SweepEvents {
+export function trialPrinter(out: Output): SweepEvents {
   const quarter = new Map<string, number>();
   const started = new Map<string, number>();
   const tag = (t: TrialPlan) => chalk.bold(t.label || t.id);
@@ -65,7 +65,7 @@ export function trialPrinter(out: Output, total: () => number): SweepEvents {
     },
     onTrialEnd: (t, o: TrialOutcome, p) => {
       const secs = (Date.now() - (started.get(t.id) ?? Date.now())) / 1000;
-      const head = `[${p.finished + p.failed}/${total()}]`;
+      const head = `[${p.finished + p.failed}/${p.total}]`;
       if (o.ok) {
         const b = o.summary.best;
         const m = b ? `${b.metric} ${b.value.toFixed(4)} (adapter of step ${b.step})` : Object.entries(o.summary.after ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ');

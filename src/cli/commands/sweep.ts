@@ -75,7 +75,7 @@ async function runLocal(sweep: SweepPlan, args: SweepArgs, out: Output): Promise
   };
   process.on('SIGINT', onSigint);
   try {
-    const r = await engine.runSweep(sweep, { parallel: args.parallel, backend: args.backend, shouldStop: () => interrupted }, trialPrinter(out, () => sweep.trials.length));
+    const r = await engine.runSweep(sweep, { parallel: args.parallel, backend: args.backend, shouldStop: () => interrupted }, trialPrinter(out));
     printOutcome(out, sweep, r);
     out.result({ ok: r.failed.length === 0, dir: r.dir, best: r.best, evaluation: r.evaluation, failed: r.failed, rows: r.rows });
     if (interrupted) throw new PeftError('INTERRUPTED', 'sweep interrupted; the running trials saved checkpoints', { where: sweep.dir, hint: 'run the same command again to continue' });

@@ -48,7 +48,7 @@ function sweepRuns(dir: string, sweep: SweepFile): RunRecord[] {
   }
   const ev = sweep.evaluation;
   if (ev && existsSync(join(dir, ev.id, RESOLVED_RECIPE))) {
-    out.push(readRun(join(dir, ev.id), { label: `${ev.label} (evaluation)`, sweep: dir, trialId: ev.id, overrides: ev.overrides, kind: 'evaluate' }));
+    out.push(readRun(join(dir, ev.id), { label: ev.label, sweep: dir, trialId: ev.id, overrides: ev.overrides, kind: 'evaluate' }));
   }
   return out;
 }

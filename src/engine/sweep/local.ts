@@ -40,7 +40,7 @@ export interface SweepResult {
 export function evaluationTrial(s: SweepPlan, selectedId: string): TrialPlan | null {
   const t = s.trials.find((x) => x.id === selectedId);
   if (!t?.evaluate) return null;
-  return { ...t, id: `evaluate-${t.id}`, label: t.label, plan: t.evaluate, evaluate: undefined };
+  return { ...t, id: `evaluate-${t.id}`, label: `${t.label} (evaluation)`, plan: t.evaluate, evaluate: undefined };
 }
 
 /** Runs `trials` with at most `parallel` at once. */

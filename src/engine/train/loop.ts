@@ -229,6 +229,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       stoppedEarly = true;
       break;
     }
+    // let signals, IPC messages and timers in between steps (Ctrl-C; a sweep trial's lost parent)
+    await new Promise<void>((r) => setImmediate(r));
     if (cb.shouldStop?.()) {
       checkpoint();
       throw new PeftError('INTERRUPTED', `interrupted at step ${step}/${totalSteps}; checkpoint saved`, {
