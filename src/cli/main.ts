@@ -16,12 +16,14 @@ import { mergeCommand } from './commands/merge.js';
 import { sweepCommand } from './commands/sweep.js';
 import { workerCommand } from './commands/worker.js';
 import { reportCommand } from './commands/report.js';
+import { reproduceCommand } from './commands/reproduce.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
   sweepCommand,
   workerCommand,
   reportCommand,
+  reproduceCommand,
   validateCommand,
   inspectCommand,
   evalCommand,

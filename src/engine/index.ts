@@ -35,3 +35,6 @@ export type { QueueSweep, TrialStatus, TrialJobData } from './sweep/queue.js';
 export { startWorker } from './sweep/worker.js';
 export type { WorkerOptions, WorkerEvents, RunningWorker } from './sweep/worker.js';
 export { pingQueue } from './sweep/redis.js';
+export { comparePaper, methodResults, testFindings } from './report/paper.js';
+export type { PaperComparison, FindingResult, MethodResult } from './report/paper.js';
+export { hasWeights } from './sweep/weights.js';

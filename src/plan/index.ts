@@ -20,3 +20,4 @@ export { suggest, editDistance } from './suggest.js';
 export { describePlan, moduleText, functionText, layersText } from './describe.js';
 export { overrideText, shortKeys } from './sweep.js';
 export type { SweepPlan, SweepSelect, TrialOverride, TrialPlan } from './sweep.js';
+export type { PaperManifest, PaperFinding, PaperTableRow, SmallScale } from './paper.js';

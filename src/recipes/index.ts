@@ -21,3 +21,5 @@ export { planSweep, checkSweepKey, setArg } from './sweep.js';
 export type { SweepRequest } from './sweep.js';
 export { parseGridArg, splitTopLevel, expandSpace, readSpaceFile } from './sweep-space.js';
 export type { Distribution, SearchSpace } from './sweep-space.js';
+export { planReproduction, loadPaper, listPapers, scaleRecipes, papersDir } from './reproduce.js';
+export type { Scale } from './reproduce.js';
