@@ -14,6 +14,7 @@ import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
 import type { Predictor } from './predict.js';
 import type { ModelInfo } from '../data/build.js';
+import { PeftError } from '../../errors.js';
 
 export interface InferenceSession extends Predictor {
   backend: BackendInfo;
@@ -22,6 +23,8 @@ export interface InferenceSession extends Predictor {
   adapterDir: string | null;
   warnings: string[];
   modelInfo: ModelInfo;
+  /** Why there is no tokenizer (a model directory without one): rows of token ids still work. */
+  tokenizerError: PeftError | null;
 }
 
 /** True when `path` is a run directory (it holds the resolved recipe). */
@@ -35,7 +38,13 @@ export function latestRunOf(plan: Plan): RunDir | null {
   return run && run.hasAdapter() ? run : null;
 }
 
-export async function openInference(plan: Plan, adapterDir: string | null, opts: { backend?: string } = {}): Promise<InferenceSession> {
+export interface InferenceOptions {
+  backend?: string;
+  /** Open without a tokenizer when the model has none (prediction on rows of token ids). */
+  tokenizerOptional?: boolean;
+}
+
+export async function openInference(plan: Plan, adapterDir: string | null, opts: InferenceOptions = {}): Promise<InferenceSession> {
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
   const { dir, model } = loadBackbone(plan.backbone.path, {
@@ -50,6 +59,15 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
   } else {
     peft = injectMethod(model, plan.method, plan.seed);
   }
-  const tokenizer = plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
-  return { plan, model, peft, tokenizer, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
+  let tokenizer = null;
+  let tokenizerError: PeftError | null = null;
+  if (plan.task.type !== 'image-cls') {
+    try {
+      tokenizer = await loadTokenizer(dir);
+    } catch (e) {
+      if (!(e instanceof PeftError) || !opts.tokenizerOptional) throw e;
+      tokenizerError = e;
+    }
+  }
+  return { plan, model, peft, tokenizer, tokenizerError, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
 }
