@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { SweepPlan, TrialPlan } from '../../plan/index.js';
 import { writeReportFor, type ReportResult } from '../report/index.js';
-import { prepareSweepDir } from './prepare.js';
+import { lockSweep, prepareSweepDir } from './prepare.js';
 import { writeResults, type SweepRow } from './results.js';
 import { startTrial, threadsPerTrial, type ChildMessage, type RunningTrial, type TrialOutcome } from './run-trial.js';
 import { readSweepFile, writeSweepFile } from './sweep-file.js';
@@ -68,6 +68,15 @@ async function pool(s: SweepPlan, trials: TrialPlan[], opts: SweepOptions, ev: S
 
 export async function runSweep(s: SweepPlan, opts: SweepOptions = {}, ev: SweepEvents = {}): Promise<SweepResult> {
   const { created } = prepareSweepDir(s);
+  const unlock = lockSweep(s.dir);
+  try {
+    return await runLocked(s, created, opts, ev);
+  } finally {
+    unlock();
+  }
+}
+
+async function runLocked(s: SweepPlan, created: boolean, opts: SweepOptions, ev: SweepEvents): Promise<SweepResult> {
   const todo = s.trials.filter((t) => trialState(join(s.dir, t.id)).kind !== 'done');
   ev.onPrepared?.({ dir: s.dir, created, total: s.trials.length, finished: s.trials.length - todo.length, toRun: todo.length });
   const failed: SweepResult['failed'] = [];

@@ -1,7 +1,7 @@
 // A sweep directory comes into being whole: sweep.json is written into a temporary directory
 // that is renamed into place, so an interrupted start leaves nothing half-written; an existing
 // directory of the same sweep is reused as it is (re-running resumes).
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PeftError } from '../../errors.js';
 import type { SweepPlan, TrialPlan } from '../../plan/index.js';
@@ -48,4 +48,37 @@ export function prepareSweepDir(s: SweepPlan): { file: SweepFile; created: boole
     throw e;
   }
   return { file, created: true };
+}
+
+const LOCK = 'sweep.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One local runner per sweep directory: a second `peft sweep` of the same sweep would train the
+ * same trials into the same directories. A lock left by a killed runner (its pid gone) is taken over.
+ */
+export function lockSweep(dir: string): () => void {
+  const file = join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new PeftError('USAGE', `another peft sweep (pid ${pid}) is running this sweep`, { where: dir, hint: 'wait for it, or stop it (Ctrl-C) and run the command again; to share the work use --queue and peft worker' });
+      }
+      rmSync(file, { force: true }); // stale: its runner is gone
+    }
+  }
+  throw new PeftError('FILE', 'cannot lock the sweep directory', { where: dir });
 }
