@@ -111,9 +111,9 @@ function planTrial(recipe: string, sets: string[], label: string): Plan {
   });
 }
 
-function defaultSelect(plan: Plan): SweepSelect {
-  const metric = plan.eval.metrics[0] ?? 'loss';
-  return { metric, mode: metric === 'loss' || metric === 'perplexity' ? 'min' : 'max' };
+/** Lower is better for losses, higher for everything else evaluation computes. */
+function modeOf(metric: string): SweepSelect['mode'] {
+  return metric === 'loss' || metric === 'perplexity' ? 'min' : 'max';
 }
 
 /** The SweepPlan of a command line; throws before anything is written when any trial is bad. */
@@ -175,10 +175,8 @@ export function planSweep(req: SweepRequest): SweepPlan {
   }
   const p0 = trials[0]!.plan;
   const selectDoc = isObj(section.select) ? section.select : {};
-  const select: SweepSelect = {
-    metric: typeof selectDoc.metric === 'string' ? selectDoc.metric : defaultSelect(p0).metric,
-    mode: selectDoc.mode === 'min' || selectDoc.mode === 'max' ? selectDoc.mode : defaultSelect({ ...p0, eval: { ...p0.eval, metrics: [String(selectDoc.metric ?? p0.eval.metrics[0] ?? 'loss')] } }).mode,
-  };
+  const metric = typeof selectDoc.metric === 'string' ? selectDoc.metric : (p0.eval.metrics[0] ?? 'loss');
+  const select: SweepSelect = { metric, mode: selectDoc.mode === 'min' || selectDoc.mode === 'max' ? selectDoc.mode : modeOf(metric) };
   const name = req.name ?? p0.name;
   const content = trials.map((t) => ({ id: t.id, plan: { ...t.plan, output: null }, evaluate: t.evaluate ? { ...t.evaluate, output: null } : null }));
   const id = hash({ content, select, rc }, 10);
