@@ -16,11 +16,13 @@ export type ErrorCode =
   | 'BACKEND' // requested backend unavailable
   | 'DIVERGED' // NaN / infinite loss or a loss spike stopped the run
   | 'INTERRUPTED' // SIGINT
+  | 'QUEUE' // the job queue (Redis) cannot be reached or used
+  | 'VERSION' // a sweep and a worker run different peft versions
   | 'RUN'; // any other failure of a run
 
 /** Codes whose cause is the user's input: exit code 2. The rest mean the run failed: 1. */
 const INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'USAGE', 'YAML', 'SCHEMA', 'RECIPE', 'EXTENDS', 'FILE', 'FORMAT', 'SHAPE', 'BACKBONE', 'DATA', 'BACKEND',
+  'USAGE', 'YAML', 'SCHEMA', 'RECIPE', 'EXTENDS', 'FILE', 'FORMAT', 'SHAPE', 'BACKBONE', 'DATA', 'BACKEND', 'QUEUE', 'VERSION',
 ]);
 
 /** The hint of an error that names none: what to do about each kind of problem. */
@@ -38,6 +40,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
   BACKEND: 'peft train --backend cpu always works',
   DIVERGED: 'lower optimizer.lr or set training.max_grad_norm',
   INTERRUPTED: 'peft train --resume RUN_DIR continues the run',
+  QUEUE: 'is redis-server running at the URL given (--queue)? docs/sweeps.md says how to start one',
+  VERSION: 'run the same peft version in the sweep and its workers',
   RUN: 'run again with --debug for details',
 };
 

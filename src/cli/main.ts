@@ -14,9 +14,17 @@ import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { mergeCommand } from './commands/merge.js';
 import { compressCommand } from './commands/compress.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
+import { reportCommand } from './commands/report.js';
+import { reproduceCommand } from './commands/reproduce.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
+  sweepCommand,
+  workerCommand,
+  reportCommand,
+  reproduceCommand,
   validateCommand,
   inspectCommand,
   evalCommand,

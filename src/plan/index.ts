@@ -25,3 +25,6 @@ export type { ModelDirLookup } from './model-dir.js';
 export { withMethodParts, optionSchemas, moduleKeys } from './schema-parts.js';
 export { suggest, editDistance } from './suggest.js';
 export { describePlan, moduleText, functionText, layersText, selectText } from './describe.js';
+export { overrideText, shortKeys } from './sweep.js';
+export type { SweepPlan, SweepSelect, TrialOverride, TrialPlan } from './sweep.js';
+export type { PaperManifest, PaperFinding, PaperTableRow, SmallScale } from './paper.js';

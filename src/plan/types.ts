@@ -266,6 +266,16 @@ export interface Plan {
   tasks?: TaskEntryPlan[];
   /** A continual-learning stream over `tasks` (absent: joint training). */
   stream?: StreamPlan;
+  /**
+   * `optimizer.lr: auto` / `training.batch_size: auto`: computed at the start of a run from the
+   * Step Law (Li et al. 2025); until then the plan holds NaN there. Absent once computed.
+   */
+  stepLaw?: StepLawPlan;
+}
+
+export interface StepLawPlan {
+  lr: boolean;
+  batchSize: boolean;
 }
 
 

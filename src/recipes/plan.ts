@@ -89,7 +89,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   const training: TrainingPlan = {
     maxSteps: numOrNull(tr.max_steps),
     epochs: numOrNull(tr.epochs) ?? (typeof tr.max_steps === 'number' ? null : 1),
-    batchSize: num(tr.batch_size, 8),
+    batchSize: tr.batch_size === 'auto' ? NaN : num(tr.batch_size, 8),
     gradAccum: num(tr.grad_accum, 1),
     maxGradNorm: tr.max_grad_norm === null ? null : num(tr.max_grad_norm, 1.0),
     logEvery: num(tr.log_every, 10),
@@ -109,7 +109,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   const betas = Array.isArray(o.betas) && o.betas.length === 2 ? (o.betas as [number, number]) : [0.9, 0.999] as [number, number];
   const optimizer: OptimizerPlan = {
     name: (o.name as OptimizerPlan['name']) ?? 'adamw',
-    lr: num(o.lr, 1e-3),
+    lr: o.lr === 'auto' ? NaN : num(o.lr, 1e-3),
     betas: o.betas ? betas : o.name === 'lion' ? [0.9, 0.99] : betas,
     eps: num(o.eps, 1e-8),
     weightDecay: num(o.weight_decay, 0),
@@ -135,7 +135,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
   const e = obj(doc.eval);
   const evalPlan: EvalPlan = {
     metrics: multiPlan ? multiPlan.metrics : planMetrics(topEval, taskType, report),
-    batchSize: num(e.batch_size, training.batchSize),
+    batchSize: num(e.batch_size, Number.isNaN(training.batchSize) ? 16 : training.batchSize),
     limit: numOrNull(e.limit),
   };
 
@@ -197,5 +197,6 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     if (multiPlan.stream) plan.stream = multiPlan.stream;
     else plan.training.sampling = multiPlan.sampling;
   }
+  if (o.lr === 'auto' || tr.batch_size === 'auto') plan.stepLaw = { lr: o.lr === 'auto', batchSize: tr.batch_size === 'auto' };
   return { plan: issues.length ? null : plan, issues };
 }

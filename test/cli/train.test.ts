@@ -20,7 +20,7 @@ test('peft train runs a recipe end to end and writes the run directory', () => {
   const after = Number(/^after .*perplexity ([\d.]+)/m.exec(r.stdout)![1]);
   assert.ok(after < before, `perplexity ${before} → ${after}`);
   const dir = /^wrote {3}(.*)$/m.exec(r.stdout)![1].trim();
-  for (const f of ['recipe.resolved.yaml', 'metrics.jsonl', 'summary.json', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors']) {
+  for (const f of ['recipe.resolved.yaml', 'metrics.jsonl', 'summary.json', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'loss.svg', 'loss.png']) {
     assert.ok(existsSync(join(dir, f)), f);
   }
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

@@ -75,7 +75,7 @@ const CASES: Case[] = [
   { file: 'unknown-tag.yaml', lines: ['@unknown-tag.yaml:2:9  unknown tag !!python/object:peft.Lora'] },
   { file: 'unknown-alias.yaml', lines: ['@unknown-alias.yaml:2:9  unknown alias *lora_defaults'] },
   { file: 'duplicate-key.yaml', lines: ['@duplicate-key.yaml:6:3  duplicate key "rank" (first at line 4)'] },
-  { file: 'negative-lr.yaml', lines: ['@negative-lr.yaml:5:7  optimizer.lr  must be number > 0 (got -0.0003)'] },
+  { file: 'negative-lr.yaml', lines: ['@negative-lr.yaml:5:7  optimizer.lr  must be a number > 0 or "auto" (got -0.0003)'] },
   { file: 'layers-from-without-to.yaml', lines: ['@layers-from-without-to.yaml:4:3  method.layers  missing key "to" (needed with "from")'] },
   {
     file: 'layers-misspelled.yaml',

@@ -101,6 +101,7 @@ async function train(args: TrainArgs & GlobalArgs, out: Output, stop: ReturnType
         out.info(`${chalk.bold('method')}  ${plan.method.preset}: trainable params: ${s.trainableParams.toLocaleString('en-US')} || all params: ${s.totalParams.toLocaleString('en-US')} || trainable%: ${((100 * s.trainableParams) / s.totalParams).toFixed(4)}`);
         out.info(`${chalk.bold('run')}     ${dir}`);
       },
+      onStepLaw: (law) => out.info(stepLawLine(law)),
       onData: (st) => out.info(`${chalk.bold('data')}    ${Object.entries(st).map(([k, v]) => `${k}: ${v.examples} examples (${v.tokens.toLocaleString('en-US')} tokens)`).join(', ')}`),
       onSelection: (sel) => {
         const parts = [`${sel.entries.toLocaleString('en-US')} entries`];
@@ -216,6 +217,14 @@ function samePlan(run: RunDir, plan: Plan): boolean {
   } catch {
     return false; // a damaged record is not this plan
   }
+}
+
+/** What `lr: auto` / `batch_size: auto` became, with the law's inputs (printed before training). */
+export function stepLawLine(law: { n: number; d: number; lr: number | null; batchTokens: number | null; batchSize: number | null }): string {
+  const parts: string[] = [];
+  if (law.lr !== null) parts.push(`lr ${law.lr.toExponential(2)}`);
+  if (law.batchSize !== null) parts.push(`batch_size ${law.batchSize} (${(law.batchTokens ?? 0).toLocaleString('en-US')} tokens a step)`);
+  return `${chalk.bold('auto')}    ${parts.join(', ')} from the Step Law (Li et al. 2025): N = ${law.n.toLocaleString('en-US')} non-embedding parameters, D = ${law.d.toLocaleString('en-US')} training tokens`;
 }
 
 function fmtMetrics(m: Record<string, number>): string {

@@ -158,6 +158,11 @@ export class Batcher implements TrainBatches {
     this.collateOptions = typeof padId === 'number' ? { padId } : padId;
   }
 
+  /** The same examples batched by another size (a batch size computed once the data is read). */
+  withBatchSize(batchSize: number): Batcher {
+    return new Batcher(this.examples, batchSize, this.seed, this.collateOptions, this.shuffle, this.groupByLength);
+  }
+
   /** Examples in the set. */
   get size(): number {
     return this.examples.size;

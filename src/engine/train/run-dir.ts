@@ -52,6 +52,12 @@ export class RunDir {
     return new RunDir(path);
   }
 
+  /** A run directory at exactly `path` (a sweep's trial): created if missing. */
+  static at(path: string): RunDir {
+    mkdirSync(path, { recursive: true });
+    return new RunDir(path);
+  }
+
   static open(path: string): RunDir {
     let isDir = false;
     try {

@@ -15,6 +15,8 @@ import { RunDir } from './run-dir.js';
 import type { BackendInfo } from '../backend/index.js';
 import { prepareSelection, type SelectionSummary } from '../selection/index.js';
 import { listCheckpoints, readTrainerState } from './checkpoint.js';
+import { writeRunFigure } from '../report/index.js';
+import { applyStepLaw, type StepLawResult } from './step-law.js';
 
 export interface RunEvents extends TrainCallbacks {
   onBackend?(b: BackendInfo): void;
@@ -32,12 +34,18 @@ export interface RunEvents extends TrainCallbacks {
   onStage?(info: { stage: number; stages: number; task: string; phase: string }): void;
   /** A stream: a task's evaluation after a stage. */
   onStreamEval?(stage: number, task: string, metrics: Record<string, number>): void;
+  /** `lr: auto` / `batch_size: auto` computed (before training starts). */
+  onStepLaw?(r: Omit<StepLawResult, 'plan'>): void;
 }
 
 export interface RunOptions {
   backend?: string;
   /** Resume this run directory; the plan given must be the one it recorded (RunDir.readPlan). */
   resumeDir?: string;
+  /** Start the run in exactly this directory (a sweep's trial) instead of <output>/<name>/<stamp>. */
+  runDir?: string;
+  /** Leave loss.svg / loss.png in the run directory (default true). */
+  figure?: boolean;
 }
 
 export interface RunSummary {
@@ -62,6 +70,8 @@ export interface RunSummary {
   adapter_dir: string;
   last_checkpoint: string | null;
   resumed_from: string | null;
+  /** The Step Law's inputs and outputs when the recipe asked for auto values. */
+  step_law?: Omit<StepLawResult, 'plan'>;
 }
 
 /** Most optimizer steps a run may take (days of training on any machine this runs on). */
@@ -73,7 +83,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
   if (planIn.tasks) return (await import('../multitask/run.js')).runMultiTask(planIn, opts, ev);
   const wall = Date.now();
   const existing = opts.resumeDir ? RunDir.open(opts.resumeDir) : null;
-  const plan = planIn;
+  let plan = planIn;
   const stopIfInterrupted = () => {
     if (!ev.shouldStop?.()) return;
     throw new PeftError('INTERRUPTED', 'interrupted before training started; nothing to save', {
@@ -89,7 +99,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     const swept = existing.sweepTemporaries();
     if (swept.length > 0) ev.onWarning?.(`removed ${swept.length} temporary file${swept.length === 1 ? '' : 's'} left by an interrupted write (${swept[0]}${swept.length > 1 ? ', …' : ''})`);
   }
-  const run = existing ?? RunDir.create(plan.output.dir, plan.name);
+  const run = existing ?? (opts.runDir ? RunDir.at(opts.runDir) : RunDir.create(plan.output.dir, plan.name));
   let trained = false;
   try {
     if (!existing) run.writePlan(plan);
@@ -97,8 +107,21 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     ev.onBackend?.(s.backend);
     if (s.load.initialized.length) ev.onWarning?.(`initialised from the seed (not in the checkpoint): ${s.load.initialized.join(', ')}`);
     ev.onSession?.(s, run.path);
-    const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
+    // auto batch size: read the data with a provisional one, then batch it as the law says
+    const provisional = plan.stepLaw ? { ...plan, training: { ...plan.training, batchSize: 1 } } : plan;
+    const data = await buildData(provisional, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
     ev.onData?.(data.stats);
+    let stepLaw: Omit<StepLawResult, 'plan'> | undefined;
+    if (plan.stepLaw) {
+      const { plan: resolved, ...law } = applyStepLaw(plan, s.model, data.stats.train!);
+      stepLaw = law;
+      plan = resolved;
+      s.plan = resolved;
+      data.train = data.train.withBatchSize(resolved.training.batchSize);
+      run.writePlan(resolved); // a resume reads the computed values, never recomputes them
+      run.appendMetrics({ type: 'step_law', ...law });
+      ev.onStepLaw?.(law);
+    }
     const calibrated = calibrate(s, data.train);
     if (calibrated > 0) ev.onWarning?.(`initialised from ${calibrated} training examples (${s.plan.method.modules.filter((m) => m.options.init === 'corda').map((m) => m.name).join(', ')}: CorDA)`);
     const total = totalStepsOf(s, data.train);
@@ -128,7 +151,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
         ev.onStart?.(info);
       },
     }, Boolean(opts.resumeDir));
-    return await finish(plan, s, data, run, { result, before, resumedFrom, wall }, ev);
+    return await finish(plan, s, data, run, { result, before, resumedFrom, wall, stepLaw, figure: opts.figure !== false }, ev);
   } catch (e) {
     // a new run that failed before it trained holds nothing: leave no directory that --resume would pick
     if (!existing && !trained && !run.hasCheckpoint() && !run.hasAdapter()) run.remove();
@@ -141,11 +164,14 @@ interface Trained {
   before: EvalResult | null;
   resumedFrom: string | null;
   wall: number;
+  stepLaw?: Omit<StepLawResult, 'plan'>;
+  /** Draw loss.svg / loss.png into the run directory. */
+  figure: boolean;
 }
 
 /** After training: evaluate, sample, and write the summary. */
 async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof buildData>>, run: RunDir, t: Trained, ev: RunEvents): Promise<RunSummary> {
-  const { result, before, resumedFrom, wall } = t;
+  const { result, before, resumedFrom, wall, stepLaw } = t;
   const after = data.validation ? evaluate(s, data.validation.sequential()) : null;
   if (after) {
     ev.onEvalAfter?.(after);
@@ -178,8 +204,16 @@ async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof bu
     adapter_dir: run.adapterDir,
     last_checkpoint: result.lastCheckpoint,
     resumed_from: resumedFrom,
+    ...(stepLaw ? { step_law: stepLaw } : {}),
   };
   run.writeSummary(summary as unknown as Record<string, unknown>);
   tf.disposeVariables();
+  if (t.figure) {
+    try {
+      await writeRunFigure(run.path);
+    } catch (e) {
+      ev.onWarning?.(`no loss figure drawn (${(e as Error).message})`);
+    }
+  }
   return summary;
 }
