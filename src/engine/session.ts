@@ -7,6 +7,7 @@ import { ensureGradients } from './backend/gradients.js';
 import { loadBackbone, countParams, type TaskModel } from './backbones/index.js';
 import type { LoadReport } from './backbones/weights.js';
 import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from './methods/index.js';
+import { taskReadsText } from './data/task-inputs.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizers/index.js';
 
 export interface Session {
@@ -39,7 +40,7 @@ export async function openSession(plan: Plan, opts: SessionOptions = {}): Promis
     pooling: plan.task.pooling,
     seed: plan.seed,
   });
-  const tokenizer = opts.noTokenizer || plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
+  const tokenizer = opts.noTokenizer || !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
   // a prompt initialised from text (init: text) needs the tokenizer while it is built
   const tokenize = tokenizer ? (text: string) => tokenizer.encode(text, { addSpecialTokens: false }) : undefined;
   const peft = injectMethod(model, plan.method, plan.seed, { tokenize });

@@ -5,7 +5,7 @@ import type { Composition, FunctionKind, Heads, Insertion, LayerSelector, Option
 
 export type { Composition, FunctionKind, Heads, Insertion, LayerSelector, InitKind, Nonlinearity, OptionsOf } from './functions/index.js';
 
-export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls';
+export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls' | 'audio-cls' | 'clip-cls';
 
 /** What every module plan has, whatever its function. */
 export interface ModuleBase {

@@ -39,10 +39,12 @@ function defaultMetrics(task: TaskType): string[] {
     case 'token-cls': return ['accuracy'];
     case 'seq2seq': return ['loss'];
     case 'image-cls': return ['accuracy'];
+    case 'audio-cls': return ['accuracy'];
+    case 'clip-cls': return ['accuracy'];
   }
 }
 
-const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls'];
+const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls', 'audio-cls', 'clip-cls'];
 /** Tasks whose predictions a metric can read (loss and perplexity: every task). */
 const METRIC_TASKS: Record<string, TaskType[]> = {
   accuracy: CLASSIFICATION, f1: CLASSIFICATION, mcc: CLASSIFICATION,
@@ -86,7 +88,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     report(['task', 'type'], `${family.name} backbones do not support task ${taskType}`, `supported: ${family.tasks.join(', ')}`);
   }
   const labels = Array.isArray(t.labels) ? t.labels.map(String) : null;
-  const numLabels = numOrNull(t.num_labels) ?? (labels ? labels.length : taskType === 'seq-cls' || taskType === 'image-cls' || taskType === 'token-cls' ? 2 : null);
+  const numLabels = numOrNull(t.num_labels) ?? (labels ? labels.length : CLASSIFICATION.includes(taskType) && taskType !== 'clip-cls' ? 2 : null);
   if (labels && typeof t.num_labels === 'number' && t.num_labels !== labels.length) {
     report(['task', 'num_labels'], `num_labels is ${t.num_labels} but labels lists ${labels.length} names`);
   }

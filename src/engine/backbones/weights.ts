@@ -71,6 +71,8 @@ export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: 
       initialized.push(name);
     }
   }
+  // torch's BatchNorm bookkeeping (an int64 step count): not model state here
+  for (const n of src.names()) if (n.endsWith('.num_batches_tracked')) taken.add(n);
   for (const [alias] of Object.entries(model.tied)) {
     for (const c of candidates(alias, model.basePrefix)) if (src.has(c)) taken.add(c);
   }

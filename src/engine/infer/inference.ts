@@ -10,6 +10,7 @@ import { initBackend, type BackendInfo } from '../backend/index.js';
 import { loadBackbone } from '../backbones/index.js';
 import { injectMethod } from '../methods/index.js';
 import { loadAnyAdapter } from '../adapters/index.js';
+import { taskReadsText } from '../data/task-inputs.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
 import type { Predictor } from './predict.js';
@@ -50,6 +51,6 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
   } else {
     peft = injectMethod(model, plan.method, plan.seed);
   }
-  const tokenizer = plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
+  const tokenizer = !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
   return { plan, model, peft, tokenizer, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
 }

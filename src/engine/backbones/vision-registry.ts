@@ -1,0 +1,5 @@
+// The families beyond text, registered with the others (registry.ts).
+import type { Family } from './types.js';
+import { resnetFamily } from './resnet.js';
+
+export const VISION_FAMILIES: Family[] = [resnetFamily];
