@@ -9,6 +9,7 @@ import type { FunctionModule } from './types.js';
 import { initLowRankPair } from './init.js';
 import { buildMultiHead } from './multihead.js';
 import { buildDora } from './dora.js';
+import { buildLowRankSites } from './lowrank-sites.js';
 
 export class LowRank extends SiteModule {
   protected readonly nonlinear = null;
@@ -34,6 +35,7 @@ export const lowrankModule: FunctionModule<'lowrank'> = {
     const o = c.plan.options;
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
     if (o.dora) return buildDora(c);
+    if (o.factorization === 'tucker' || c.sites.some((s) => s.conv)) return buildLowRankSites(c);
     return buildPerSite(c, (site, uDim) => new LowRank(uDim, site.outDim, o.rank),
       (m, _site, uDim) => initLowRankPair(c.init, o.init, m.A, m.B, uDim, o.rank));
   },

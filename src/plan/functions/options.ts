@@ -81,6 +81,14 @@ export const OPTIONS = {
     type: 'boolean',
     description: 'prefix: real tokens\' positions start after the prefix, as Python peft\'s prefix tuning does (default false: positions are kept, as AdapterHub and the paper).',
   }),
+  factorization: def<'ab' | 'tucker'>('factorization', {
+    type: 'string', enum: ['ab', 'tucker'],
+    description: 'lowrank: how the update is factored. ab: ΔW = B·A (LoRA; at a convolution A is a k×k convolution to r channels and B a 1×1 one, as Python peft\'s Conv2d LoRA); tucker: a core tensor times one factor matrix per weight dimension (FLoRA, N-dimensional for convolution kernels).',
+  }),
+  core_ranks: def<number[]>('core_ranks', {
+    type: 'array', items: { type: 'integer', minimum: 1, maximum: MAX_SIZE }, minItems: 2, maxItems: 4,
+    description: 'lowrank with factorization: tucker — the core\'s size per weight dimension: [in, out] for projections, [in, out, kh, kw] for convolutions (default: rank, rank and, for kernels, min(k, 2)).',
+  }),
   init_text: def<string>('init_text', { type: 'string', description: 'prompt with init: text — the text whose token embeddings initialise the prompt.' }),
 } as const;
 

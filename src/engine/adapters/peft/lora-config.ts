@@ -17,7 +17,9 @@ export function isPeftLora(peft: PeftModel, backboneNames: string[] = []): boole
   const m = uniformModules(peft, 'lowrank');
   if (!m || !onlyHeadTrains(peft, backboneNames)) return false;
   const p = m.plan;
-  if (p.insertion !== 'parallel' || p.heads !== 'single' || m.sites.some((s) => s.kind !== 'linear')) return false;
+  if (p.insertion !== 'parallel' || p.heads !== 'single' || p.options.factorization !== 'ab') return false;
+  // peft's Linear and Conv2d LoRA layers (a depthwise convolution has no LoRA in peft)
+  if (m.sites.some((s) => s.kind !== 'linear' && !(s.kind === 'conv' && s.conv?.groups === 1))) return false;
   return scaleIs(p, FUNCTIONS.lowrank.scale(p.options));
 }
 
