@@ -8,6 +8,7 @@ import { mergeIntoBackbone } from './fold.js';
 import { writeModelDir } from '../io/model-dir.js';
 import { ForwardContext } from '../nn/context.js';
 import { PeftError } from '../../errors.js';
+import { probeInputs } from './probe.js';
 
 export interface MergeRunResult {
   merged: string[];
@@ -25,10 +26,8 @@ export async function mergeRun(runDir: string, outDir: string, opts: { backend?:
   await initBackend(opts.backend);
   const { dir, model } = loadBackbone(plan.backbone.path, { task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling });
   const { peft } = loadAdapter(run.adapterDir, model, plan.seed);
-  // a probe batch: the same ids for both models
-  const vocab = model.dims.vocab || 100;
-  const ids = tf.tensor2d(Array.from({ length: 2 * 12 }, (_, i) => (i * 37 + 11) % vocab), [2, 12], 'int32');
-  const inputs = plan.task.type === 'seq2seq' ? { inputIds: ids, decoderInputIds: ids } : { inputIds: ids };
+  // a probe batch: the same inputs for both models
+  const inputs = probeInputs(model, plan.task.type);
   const before = tf.tidy(() => model.forward(inputs, peft.context({ training: false })).logits.dataSync());
   const report = mergeIntoBackbone(peft);
   const after = tf.tidy(() => model.forward(inputs, ForwardContext.plain(false)).logits.dataSync());
