@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../plan/index.js';
 import { initBackend, type BackendInfo } from './backend/index.js';
 import { ensureGradients } from './backend/gradients.js';
-import { loadBackbone, countParams, type TaskModel } from './backbones/index.js';
+import { loadBackbone, countParams, taskOptionsOf, type TaskModel } from './backbones/index.js';
 import type { LoadReport } from './backbones/weights.js';
 import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from './methods/index.js';
 import { taskReadsText } from './data/task-inputs.js';
@@ -34,12 +34,7 @@ export async function openSession(plan: Plan, opts: SessionOptions = {}): Promis
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
   await ensureGradients();
-  const { dir, model, report } = loadBackbone(plan.backbone.path, {
-    task: plan.task.type,
-    numLabels: plan.task.numLabels ?? undefined,
-    pooling: plan.task.pooling,
-    seed: plan.seed,
-  });
+  const { dir, model, report } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
   const tokenizer = opts.noTokenizer || !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
   // a prompt initialised from text (init: text) needs the tokenizer while it is built
   const tokenize = tokenizer ? (text: string) => tokenizer.encode(text, { addSpecialTokens: false }) : undefined;

@@ -72,6 +72,8 @@ export interface TaskPlan {
   labels: string[] | null;
   pooling: 'last' | 'first' | 'mean' | null;
   labelSmoothing: number;
+  /** clip-cls: the prompt templates (with {label}) the zero-shot head is built from. */
+  prompts?: string[];
 }
 
 export interface TrainingPlan {
@@ -136,7 +138,8 @@ export interface Plan {
   recipePath: string | null;
   description: string | null;
   seed: number;
-  backbone: { path: string; dtype: 'float32' };
+  /** imageSize: the input resolution a convolutional backbone runs at (absent: its own). */
+  backbone: { path: string; dtype: 'float32'; imageSize?: number };
   task: TaskPlan;
   data: DataPlan;
   method: MethodPlan;

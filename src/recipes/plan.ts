@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { DataPlan, DataSplitPlan, EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TaskPlan, TaskType, TrainingPlan } from '../plan/index.js';
 import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
-import { catalogEntry, CATALOG, compileMethod, findModelDir, type FamilyInfo, type Report } from '../plan/index.js';
+import { catalogEntry, CATALOG, compileMethod, findModelDir, readBackboneConfig, type FamilyInfo, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
 
 export interface PlanResult {
@@ -67,17 +67,22 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     const found = findModelDir(backbonePath);
     if ('error' in found) report(['backbone', 'path'], found.error, found.hint);
     else {
-      try {
-        const cfg = JSON.parse(readFileSync(join(found.dir, 'config.json'), 'utf8')) as Obj;
+      const read = readBackboneConfig(found.dir);
+      if ('error' in read) report(['backbone', 'path'], read.error, read.hint);
+      else {
+        const cfg = read.config;
         const mt = String(cfg.model_type ?? '');
         family = catalogEntry(mt);
+        if (family && typeof bb.image_size === 'number' && !family.convolutional) {
+          report(['backbone', 'image_size'], `${family.name} takes images of one size (its position embeddings are learned for it)`, 'image_size applies to convolutional backbones (ResNet, TensorFlow.js layers-models)');
+        }
         if (!family) {
           report(['backbone', 'path'], `unsupported backbone family (model_type "${mt}")`,
             `supported: ${CATALOG.flatMap((f) => f.modelTypes).join(', ')}`);
         }
         depth = DEPTH_KEYS.map((k) => cfg[k]).find((v): v is number => typeof v === 'number') ?? null;
-      } catch (e) {
-        report(['backbone', 'path'], `config.json is not valid JSON (${(e as Error).message})`);
+        // ResNet counts residual layers over its stages
+        if (depth === null && Array.isArray(cfg.depths)) depth = (cfg.depths as number[]).reduce((a, b) => a + b, 0);
       }
     }
   }
@@ -97,6 +102,15 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     pooling: (t.pooling as TaskPlan['pooling']) ?? null,
     labelSmoothing: num(t.label_smoothing, 0),
   };
+  const prompts = typeof t.prompts === 'string' ? [t.prompts] : Array.isArray(t.prompts) ? t.prompts.map(String) : null;
+  if (prompts && taskType !== 'clip-cls') report(['task', 'prompts'], 'prompts only apply to task clip-cls');
+  if (taskType === 'clip-cls') {
+    task.prompts = prompts ?? ['a photo of a {label}.'];
+    if (!labels) report(['task', 'type'], 'clip-cls builds its head from the label names: give task.labels', 'e.g. labels: [cat, dog]; each goes into the prompts');
+    task.prompts.forEach((p, i) => {
+      if (!p.includes('{label}')) report(typeof t.prompts === 'string' ? ['task', 'prompts'] : ['task', 'prompts', i], `prompt "${p}" has no {label}`, 'write where the label name goes: "a photo of a {label}"');
+    });
+  }
 
   const trainingDoc = obj(doc.training);
   const method = compileMethod(doc.method, { family, depth, task: taskType, dropout: typeof trainingDoc.dropout === 'number' ? trainingDoc.dropout : undefined }, report);
@@ -225,7 +239,7 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     recipePath: r.file,
     description: typeof doc.description === 'string' ? doc.description : null,
     seed: num(doc.seed, 0),
-    backbone: { path: backbonePath, dtype: 'float32' },
+    backbone: typeof bb.image_size === 'number' ? { path: backbonePath, dtype: 'float32', imageSize: bb.image_size } : { path: backbonePath, dtype: 'float32' },
     task,
     data,
     method,

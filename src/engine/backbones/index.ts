@@ -1,17 +1,19 @@
 // Backbones: find a Hugging Face model directory (plain or hub-cache layout), build its family's
 // task model, and load its weights by name.
 import { readFileSync } from 'node:fs';
-import { findModelDir } from '../../plan/index.js';
+import { findModelDir, isLayersModelDir, layersModelConfig } from '../../plan/index.js';
 import { join, resolve } from 'node:path';
 import { PeftError } from '../../errors.js';
 import { familyFor } from './registry.js';
 import { loadWeights, type LoadReport } from './weights.js';
 import { openSafetensorsModel } from '../io/safetensors-index.js';
+import { openLayersModelWeights } from '../io/tfjs-weights.js';
 import type { TaskModel, TaskOptions } from './types.js';
 
 export * from './types.js';
 export { familyFor, FAMILIES, supportedModelTypes } from './registry.js';
 export { loadWeights, countParams } from './weights.js';
+export { taskOptionsOf } from './task-options.js';
 
 /**
  * The directory that holds config.json: `path` itself, or for a hub cache folder
@@ -24,6 +26,11 @@ export function resolveModelDir(path: string): string {
 }
 
 export function readModelConfig(dir: string): Record<string, unknown> {
+  if (isLayersModelDir(dir)) {
+    const read = layersModelConfig(dir);
+    if ('error' in read) throw new PeftError('FORMAT', read.error, { where: join(dir, 'model.json'), hint: read.hint });
+    return read.config;
+  }
   const file = join(dir, 'config.json');
   let raw: unknown;
   try {
@@ -48,6 +55,7 @@ export function buildBackbone(path: string, opts: TaskOptions): { dir: string; m
 /** Builds the task model and loads its weights (lazily read, tensor by tensor). */
 export function loadBackbone(path: string, opts: TaskOptions & { seed?: number }): { dir: string; model: TaskModel; report: LoadReport } {
   const { dir, model } = buildBackbone(path, opts);
-  const report = loadWeights(model, openSafetensorsModel(dir), { seed: opts.seed });
+  const source = isLayersModelDir(dir) ? openLayersModelWeights(dir, model.config) : openSafetensorsModel(dir);
+  const report = loadWeights(model, source, { seed: opts.seed });
   return { dir, model, report };
 }

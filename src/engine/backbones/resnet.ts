@@ -121,8 +121,10 @@ function buildResnet(config: Record<string, unknown>, opts: TaskOptions): TaskMo
     return { logits: classifier.forward(pooled), lastHidden: tokens(x), hiddenStates: states, pooled, featureMap: x as tf.Tensor4D };
   }
 
+  // any resolution runs (the pooling is adaptive); the data pipeline reads it from the config
+  const own = opts.imageSize ? { ...config, image_size: opts.imageSize } : config;
   return {
-    family: 'resnet', architecture: 'ResNetForImageClassification', task: opts.task, config, dims, root, sites,
+    family: 'resnet', architecture: 'ResNetForImageClassification', task: opts.task, config: own, dims, root, sites,
     headPrefixes: ['classifier'], tied: {}, basePrefix: 'resnet', forward,
     baseModelParams: paramsOutside(root, ['classifier']),
     layerOf: (name) => {

@@ -154,7 +154,8 @@ export interface TaskOptions {
   task: TaskType;
   numLabels?: number;
   pooling?: 'last' | 'first' | 'mean' | null;
-  /** Classifier dropout and the like are off unless training. */
+  /** Convolutional backbones: the input resolution (default: the model's own). */
+  imageSize?: number;
 }
 
 /** A family: its catalog entry (src/plan/families.ts, shared with the planner) and its builder. */

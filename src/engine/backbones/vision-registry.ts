@@ -1,5 +1,6 @@
 // The families beyond text, registered with the others (registry.ts).
 import type { Family } from './types.js';
 import { resnetFamily } from './resnet.js';
+import { layersModelFamily } from './tfjs-layers.js';
 
-export const VISION_FAMILIES: Family[] = [resnetFamily];
+export const VISION_FAMILIES: Family[] = [resnetFamily, layersModelFamily];

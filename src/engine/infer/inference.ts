@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../../plan/index.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
-import { loadBackbone } from '../backbones/index.js';
+import { loadBackbone, taskOptionsOf } from '../backbones/index.js';
 import { injectMethod } from '../methods/index.js';
 import { loadAnyAdapter } from '../adapters/index.js';
 import { taskReadsText } from '../data/task-inputs.js';
@@ -39,9 +39,7 @@ export function latestRunOf(plan: Plan): RunDir | null {
 export async function openInference(plan: Plan, adapterDir: string | null, opts: { backend?: string } = {}): Promise<InferenceSession> {
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
-  const { dir, model } = loadBackbone(plan.backbone.path, {
-    task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling, seed: plan.seed,
-  });
+  const { dir, model } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
   const warnings: string[] = [];
   let peft;
   if (adapterDir) {

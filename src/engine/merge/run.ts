@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RunDir } from '../train/run-dir.js';
 import { initBackend } from '../backend/index.js';
-import { loadBackbone } from '../backbones/index.js';
+import { loadBackbone, taskOptionsOf } from '../backbones/index.js';
 import { loadAdapter } from '../adapters/index.js';
 import { mergeIntoBackbone } from './fold.js';
 import { writeModelDir } from '../io/model-dir.js';
@@ -24,7 +24,7 @@ export async function mergeRun(runDir: string, outDir: string, opts: { backend?:
   if (!run.hasAdapter()) throw new PeftError('FILE', 'the run has no adapter yet', { where: run.adapterDir, hint: 'train it first (or resume it)' });
   const plan = run.readPlan();
   await initBackend(opts.backend);
-  const { dir, model } = loadBackbone(plan.backbone.path, { task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling });
+  const { dir, model } = loadBackbone(plan.backbone.path, taskOptionsOf(plan));
   const { peft } = loadAdapter(run.adapterDir, model, plan.seed);
   // a probe batch: the same inputs for both models
   const inputs = probeInputs(model, plan.task.type);
