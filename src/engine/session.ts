@@ -5,6 +5,7 @@ import type { Plan } from '../plan/index.js';
 import { initBackend, type BackendInfo } from './backend/index.js';
 import { ensureGradients } from './backend/gradients.js';
 import { loadBackbone, countParams, taskOptionsOf, type TaskModel } from './backbones/index.js';
+import { prepareLabelPrompts } from './backbones/label-prompts.js';
 import type { LoadReport } from './backbones/weights.js';
 import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from './methods/index.js';
 import { taskReadsText } from './data/task-inputs.js';
@@ -36,6 +37,7 @@ export async function openSession(plan: Plan, opts: SessionOptions = {}): Promis
   await ensureGradients();
   const { dir, model, report } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
   const tokenizer = opts.noTokenizer || !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
+  prepareLabelPrompts(model, plan.task, tokenizer);
   // a prompt initialised from text (init: text) needs the tokenizer while it is built
   const tokenize = tokenizer ? (text: string) => tokenizer.encode(text, { addSpecialTokens: false }) : undefined;
   const peft = injectMethod(model, plan.method, plan.seed, { tokenize });

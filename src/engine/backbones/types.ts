@@ -23,8 +23,8 @@ export interface ConvGeometry {
 export interface SiteInfo {
   /** Unique key and naming path: the HF module path for linear sites (`model.layers.0.self_attn.q_proj`). */
   path: string;
-  /** `model` for decoder-only/encoder-only stacks, `encoder`/`decoder` for encoder-decoders. */
-  stack: 'model' | 'encoder' | 'decoder';
+  /** `model` for decoder-only/encoder-only stacks, `encoder`/`decoder` for encoder-decoders, `text`/`vision` for two towers (CLIP). */
+  stack: 'model' | 'encoder' | 'decoder' | 'text' | 'vision';
   /** Layer index within its stack; -1 for embeddings. */
   layer: number;
   /** Canonical position: `self_attn.query`, `cross_attn.heads`, `ffn.output`, `embeddings`, … */
@@ -81,6 +81,8 @@ export interface ModelOutputs {
   decoderHiddenStates?: tf.Tensor3D[];
   /** Effective attention mask after any prepended prompt [B, T'] (for losses over positions). */
   attentionMask?: tf.Tensor2D;
+  /** Two-tower models (CLIP): each tower's normalised embeddings and what they come from. */
+  towers?: { imageEmbeds: tf.Tensor2D; textEmbeds: tf.Tensor2D; visionPooled: tf.Tensor2D; textLastHidden?: tf.Tensor3D };
 }
 
 export interface ForwardRequest {
@@ -145,6 +147,8 @@ export interface TaskModel {
    * Classification and ViTForImageClassification leave out the pooler their XxxModel has.
    */
   baseModelParams?: number;
+  /** clip-cls: the label prompts' token ids (label-major, one row per template) the zero-shot head encodes. */
+  setLabelPrompts?(prompts: { ids: tf.Tensor2D; mask: tf.Tensor2D; labels: number; templates: number }): void;
   /** The layer a parameter belongs to, when the family numbers layers otherwise than `.layers.N.` in its names. */
   layerOf?(name: string): number | null;
   forward(inputs: ModelInputs, ctx: ForwardContext, req?: ForwardRequest): ModelOutputs;

@@ -2,5 +2,7 @@
 import type { Family } from './types.js';
 import { resnetFamily } from './resnet.js';
 import { layersModelFamily } from './tfjs-layers.js';
+import { astFamily } from './ast.js';
+import { clipFamily } from './clip.js';
 
-export const VISION_FAMILIES: Family[] = [resnetFamily, layersModelFamily];
+export const VISION_FAMILIES: Family[] = [resnetFamily, layersModelFamily, astFamily, clipFamily];

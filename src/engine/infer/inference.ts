@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../../plan/index.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { loadBackbone, taskOptionsOf } from '../backbones/index.js';
+import { prepareLabelPrompts } from '../backbones/label-prompts.js';
 import { injectMethod } from '../methods/index.js';
 import { loadAnyAdapter } from '../adapters/index.js';
 import { taskReadsText } from '../data/task-inputs.js';
@@ -50,5 +51,6 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
     peft = injectMethod(model, plan.method, plan.seed);
   }
   const tokenizer = !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
+  prepareLabelPrompts(model, plan.task, tokenizer);
   return { plan, model, peft, tokenizer, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
 }

@@ -23,6 +23,9 @@ export interface Row {
 // the families beyond text (their configs: configs/backbones/resnet-50, ast-base, clip-vit-base-patch32)
 const VISION_ROWS: Row[] = [
   { config: 'resnet-50', checkpoint: 'microsoft-resnet-50', task: 'image-cls', base: 'ResNetModel', taskClass: 'ResNetForImageClassification' },
+  { config: 'ast-base', checkpoint: 'MIT-ast-finetuned-audioset-10-10-0.4593', task: 'audio-cls', base: 'ASTModel', taskClass: 'ASTForAudioClassification' },
+  // CLIPModel is the whole model (its zero-shot head has no parameters of its own)
+  { config: 'clip-vit-base-patch32', checkpoint: 'openai-clip-vit-base-patch32', task: 'clip-cls', base: 'CLIPModel', taskClass: 'CLIPModel' },
 ];
 
 const ROWS: Row[] = [
