@@ -13,6 +13,7 @@ import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { mergeCommand } from './commands/merge.js';
+import { adaptTestCommand } from './commands/adapt-test.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
@@ -21,6 +22,7 @@ const COMMANDS: Command<any>[] = [
   evalCommand,
   predictCommand,
   mergeCommand,
+  adaptTestCommand,
   methodsCommand,
   schemaCommand,
   convertCommand,

@@ -138,8 +138,9 @@ export interface Plan {
   recipePath: string | null;
   description: string | null;
   seed: number;
-  /** imageSize: the input resolution a convolutional backbone runs at (absent: its own). */
-  backbone: { path: string; dtype: 'float32'; imageSize?: number };
+  /** imageSize: the input resolution a convolutional backbone runs at (absent: its own);
+   *  init 'random': weights initialised from the seed instead of read (absent: pretrained). */
+  backbone: { path: string; dtype: 'float32'; imageSize?: number; init?: 'random' };
   task: TaskPlan;
   data: DataPlan;
   method: MethodPlan;

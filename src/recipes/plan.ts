@@ -239,7 +239,11 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     recipePath: r.file,
     description: typeof doc.description === 'string' ? doc.description : null,
     seed: num(doc.seed, 0),
-    backbone: typeof bb.image_size === 'number' ? { path: backbonePath, dtype: 'float32', imageSize: bb.image_size } : { path: backbonePath, dtype: 'float32' },
+    backbone: {
+      path: backbonePath, dtype: 'float32',
+      ...(typeof bb.image_size === 'number' ? { imageSize: bb.image_size } : {}),
+      ...(bb.init === 'random' ? { init: 'random' as const } : {}),
+    },
     task,
     data,
     method,

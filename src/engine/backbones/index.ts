@@ -8,6 +8,7 @@ import { familyFor } from './registry.js';
 import { loadWeights, type LoadReport } from './weights.js';
 import { openSafetensorsModel } from '../io/safetensors-index.js';
 import { openLayersModelWeights } from '../io/tfjs-weights.js';
+import { randomInit } from './random-init.js';
 import type { TaskModel, TaskOptions } from './types.js';
 
 export * from './types.js';
@@ -55,6 +56,7 @@ export function buildBackbone(path: string, opts: TaskOptions): { dir: string; m
 /** Builds the task model and loads its weights (lazily read, tensor by tensor). */
 export function loadBackbone(path: string, opts: TaskOptions & { seed?: number }): { dir: string; model: TaskModel; report: LoadReport } {
   const { dir, model } = buildBackbone(path, opts);
+  if (opts.init === 'random') return { dir, model, report: randomInit(model, opts.seed ?? 0) };
   const source = isLayersModelDir(dir) ? openLayersModelWeights(dir, model.config) : openSafetensorsModel(dir);
   const report = loadWeights(model, source, { seed: opts.seed });
   return { dir, model, report };

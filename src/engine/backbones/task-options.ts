@@ -6,5 +6,6 @@ import type { TaskOptions } from './types.js';
 export function taskOptionsOf(plan: Plan): TaskOptions {
   const o: TaskOptions = { task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling };
   if (plan.backbone.imageSize !== undefined) o.imageSize = plan.backbone.imageSize;
+  if (plan.backbone.init === 'random') o.init = 'random';
   return o;
 }

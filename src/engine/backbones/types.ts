@@ -160,6 +160,8 @@ export interface TaskOptions {
   pooling?: 'last' | 'first' | 'mean' | null;
   /** Convolutional backbones: the input resolution (default: the model's own). */
   imageSize?: number;
+  /** 'random': initialise every parameter from the seed instead of reading the weights. */
+  init?: 'random';
 }
 
 /** A family: its catalog entry (src/plan/families.ts, shared with the planner) and its builder. */

@@ -14,6 +14,7 @@ import { decoderShiftOf, ExampleEncoder, isEncodeProblem, NO_TOKENIZER, type Enc
 import { imageSpec } from './images.js';
 import { audioSpec } from './audio/features.js';
 import { ExampleReader } from './examples.js';
+import { columnsByPosition } from './rows.js';
 import { resolveSplits } from './split.js';
 import { TokenStore, DEFAULT_STORE_BYTES } from './token-store.js';
 import type { BadRowReport, ScanResult, SourceOptions } from './types.js';
@@ -65,9 +66,15 @@ export interface SplitOptions extends BuildOptions {
   unlabelled?: boolean;
 }
 
-/** A split's column mapping: its own over `data.columns`. */
+/**
+ * A split's column mapping: its own over `data.columns`. Columns named by position (`0..63`,
+ * `64`) describe headerless CSV/TSV rows: a file of another format (IDX images, JSONL) given for
+ * the same task (`peft eval --data`, `peft adapt-test --data`) is read by its own field names.
+ */
 export function columnsOf(plan: Plan, split: DataSplitPlan): Record<string, string> {
-  return split.columns ? { ...plan.data.columns, ...split.columns } : plan.data.columns;
+  const columns = split.columns ? { ...plan.data.columns, ...split.columns } : plan.data.columns;
+  if (split.format !== 'csv' && split.format !== 'tsv' && columnsByPosition(columns)) return {};
+  return columns;
 }
 
 /** How plain-text files become rows for the task: paragraphs for language modelling. */
