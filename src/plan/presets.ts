@@ -1,6 +1,7 @@
 // Method presets: each is data — a point (or a set of points) of the unified view's design
 // space — never code. `peft methods` lists them; `peft methods NAME` prints the expansion.
 import type { UnfreezeTarget } from './types.js';
+import { VISION_PRESETS } from './presets-vision.js';
 
 /** A module as a recipe writes it (every key optional; the planner decides the rest). */
 export interface ModuleSpec {
@@ -157,6 +158,7 @@ export const PRESETS: Preset[] = [
     source: 'baseline (linear probe)',
     modules: {}, unfreeze: ['head'],
   },
+  ...VISION_PRESETS,
 ];
 
 export function findPreset(name: string): Preset | undefined {

@@ -87,10 +87,12 @@ export class BatchNorm extends Module {
         variance = tf.add(tf.mul(this.runningVar.value, a), tf.mul(b.variance, 1 - a));
       }
     }
-    let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-    if (this.weight) y = tf.mul(y, this.weight.value);
-    if (this.bias) y = tf.add(y, this.bias.value);
-    return y;
+    // one scale and one shift per channel, so the activation map sees two elementwise ops
+    let scale: tf.Tensor = tf.rsqrt(tf.add(variance, this.eps));
+    if (this.weight) scale = tf.mul(scale, this.weight.value);
+    let shift: tf.Tensor = tf.neg(tf.mul(mean, scale));
+    if (this.bias) shift = tf.add(shift, this.bias.value);
+    return tf.add(tf.mul(x, scale), shift);
   }
 
   /** running ← (1 − m)·running + m·batch, the variance unbiased (n/(n − 1)) as torch keeps it. */

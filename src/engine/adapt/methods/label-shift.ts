@@ -27,7 +27,7 @@ import { PeftError } from '../../../errors.js';
 const HIDDEN = 64;
 
 /** The head Linear that reads the pooled features (the last Linear under the head prefixes of that input size). */
-function headLinear(ctx: TtaContext, dim: number): Linear {
+export function headLinear(ctx: TtaContext, dim: number): Linear {
   const found = ctx.model.root.namedModules()
     .filter(([n, m]) => m instanceof Linear && ctx.model.headPrefixes.some((p) => n === p || n.startsWith(p + '.')))
     .map(([, m]) => m as Linear)
@@ -41,7 +41,7 @@ function headLinear(ctx: TtaContext, dim: number): Linear {
 }
 
 /** g: log q → [s (D), Δb (K)]. */
-class ShiftAdapter {
+export class ShiftAdapter {
   readonly w1: tf.Variable;
   readonly b1: tf.Variable;
   readonly w2: tf.Variable;
@@ -72,7 +72,7 @@ class ShiftAdapter {
 }
 
 /** logits_q for features [n, D], one q per row (or one for all). */
-function adaptedLogits(head: Linear, g: ShiftAdapter, features: tf.Tensor2D, q: tf.Tensor2D): tf.Tensor2D {
+export function adaptedLogits(head: Linear, g: ShiftAdapter, features: tf.Tensor2D, q: tf.Tensor2D): tf.Tensor2D {
   const { scale, shift } = g.apply(q);
   return tf.add(head.forward(tf.mul(features, tf.add(scale, 1))), shift) as tf.Tensor2D;
 }
@@ -103,7 +103,7 @@ function dirichlet(K: number, beta: number, next: () => number): Float32Array {
 }
 
 /** Trains g on the source features: the generalised logit-adjusted loss over random label distributions. */
-async function trainAdapter(ctx: TtaContext, head: Linear, dim: number): Promise<{ g: ShiftAdapter; prior: Float32Array }> {
+export async function trainAdapter(ctx: TtaContext, head: Linear, dim: number): Promise<{ g: ShiftAdapter; prior: Float32Array }> {
   if (!ctx.sourceData) throw new PeftError('USAGE', 'label-shift trains its adapter on the run\'s training data, and there is none', { hint: 'run it on a run directory (or a recipe) whose data.train is readable' });
   const source = await ctx.sourceData();
   const K = ctx.classes;
