@@ -1,5 +1,6 @@
 // peft predict RUN_DIR --input rows.jsonl --output preds.jsonl: one JSON line per input row, in
-// order (label and probabilities, value, tags or generated text), written atomically.
+// order (label and probabilities, value, tags or generated text; or --logits: the raw logits),
+// written atomically. Rows are text in the recipe's columns, or token ids ({"input_ids": […]}).
 import chalk from 'chalk';
 import type { Command } from '../command.js';
 import { PeftError } from '../../errors.js';
@@ -13,6 +14,7 @@ interface PredictArgs {
   output?: string;
   'batch-size'?: number;
   'max-new-tokens'?: number;
+  logits?: boolean;
   set?: string | string[];
   'on-error'?: string;
   adapter?: string;
@@ -27,7 +29,9 @@ export const predictCommand: Command<PredictArgs> = {
       .option('input', { type: 'string', describe: 'rows to predict (the recipe\'s columns; labels not needed)' })
       .option('output', { type: 'string', describe: 'where to write the predictions (JSONL)' })
       .option('batch-size', { type: 'number', describe: 'rows per forward pass (default: eval.batch_size)' })
-      .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })),
+      .option('max-new-tokens', { type: 'number', describe: 'causal LM / seq2seq: tokens to generate (default: generate.max_new_tokens, else 48)' })
+      .option('logits', { type: 'boolean', describe: 'write each row\'s raw logits (every position for token-level tasks) instead of its prediction' })
+      .example('$0 predict RUN_DIR --input ids.jsonl --output logits.jsonl --logits', 'rows of {"input_ids": [...], "task_id"?: n}: the model\'s logits for each')),
   async run(args, out) {
     const started = Date.now();
     if (!args.input) throw new PeftError('USAGE', 'name the rows to predict: --input FILE', { hint: 'peft predict RUN_DIR --input rows.jsonl --output preds.jsonl' });
@@ -38,7 +42,7 @@ export const predictCommand: Command<PredictArgs> = {
     const progress = new CountProgress(out, 'predict');
     let r;
     try {
-      r = await engine.predictRun(target, { input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], backend: args.backend }, {
+      r = await engine.predictRun(target, { input: args.input, output: args.output, batchSize, maxNewTokens: args['max-new-tokens'], logits: args.logits, backend: args.backend }, {
         onBackend: (b) => out.info(`${chalk.bold('backend')} ${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`),
         onWarning: (w) => out.warn(w),
         onStart: (n) => progress.start(n),

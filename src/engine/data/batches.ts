@@ -49,6 +49,8 @@ export interface Batch {
   tokens: number;
   /** Places of the examples, when the set kept them. */
   wheres?: string[];
+  /** The task of each example (multi-task data, routed methods): [B]. */
+  taskIds?: Int32Array;
 }
 
 export interface CollateOptions {

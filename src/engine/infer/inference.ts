@@ -16,6 +16,7 @@ import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
 import type { Predictor } from './predict.js';
 import type { ModelInfo } from '../data/build.js';
+import { PeftError } from '../../errors.js';
 
 export interface InferenceSession extends Predictor {
   backend: BackendInfo;
@@ -24,6 +25,8 @@ export interface InferenceSession extends Predictor {
   adapterDir: string | null;
   warnings: string[];
   modelInfo: ModelInfo;
+  /** Why there is no tokenizer (a model directory without one): rows of token ids still work. */
+  tokenizerError: PeftError | null;
 }
 
 /** True when `path` is a run directory (it holds the resolved recipe). */
@@ -37,7 +40,13 @@ export function latestRunOf(plan: Plan): RunDir | null {
   return run && run.hasAdapter() ? run : null;
 }
 
-export async function openInference(plan: Plan, adapterDir: string | null, opts: { backend?: string } = {}): Promise<InferenceSession> {
+export interface InferenceOptions {
+  backend?: string;
+  /** Open without a tokenizer when the model has none (prediction on rows of token ids). */
+  tokenizerOptional?: boolean;
+}
+
+export async function openInference(plan: Plan, adapterDir: string | null, opts: InferenceOptions = {}): Promise<InferenceSession> {
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
   const { dir, model } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
@@ -50,7 +59,16 @@ export async function openInference(plan: Plan, adapterDir: string | null, opts:
   } else {
     peft = injectMethod(model, plan.method, plan.seed);
   }
-  const tokenizer = !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
+  let tokenizer = null;
+  let tokenizerError: PeftError | null = null;
+  if (taskReadsText(plan.task.type)) {
+    try {
+      tokenizer = await loadTokenizer(dir);
+    } catch (e) {
+      if (!(e instanceof PeftError) || !opts.tokenizerOptional) throw e;
+      tokenizerError = e;
+    }
+  }
   prepareLabelPrompts(model, plan.task, tokenizer);
-  return { plan, model, peft, tokenizer, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
+  return { plan, model, peft, tokenizer, tokenizerError, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
 }

@@ -19,9 +19,27 @@ import { openSourceBatches } from '../data/sources/index.js';
 import type { Example, RowProblem } from '../data/types.js';
 import type { InferenceSession } from './inference.js';
 import { predictBatch, type Prediction } from './predict.js';
+import { batchLogits, type RowLogits, type Span } from './logits.js';
+import { collateTokenRows, isTokenRow, parseTokenRow, type TokenLimits, type TokenRow } from './token-rows.js';
+import type { Batch } from '../data/batches.js';
+
+/** Each example's own positions in a collated text batch: its real tokens (the target's for seq2seq), after left padding or before right padding. */
+function realSpans(b: Batch, side: 'left' | 'right'): Span[] {
+  if (b.targetLabels && b.targetLen !== undefined) {
+    const S = b.targetLen;
+    return Array.from({ length: b.size }, (_, i) => ({ start: 0, length: b.targetLabels!.subarray(i * S, (i + 1) * S).filter((v) => v !== -100).length || S }));
+  }
+  const T = b.seqLen;
+  return Array.from({ length: b.size }, (_, i) => {
+    const length = b.attentionMask.subarray(i * T, (i + 1) * T).reduce((a, v) => a + v, 0);
+    return { start: side === 'left' ? T - length : 0, length };
+  });
+}
 
 export interface PredictFileOptions {
   batchSize: number;
+  /** Write each row's raw logits instead of its prediction. */
+  logits?: boolean;
   /** Tokens to generate (causal LM, seq2seq). */
   maxNewTokens?: number;
   onStart?(rows: number): void;
@@ -35,7 +53,7 @@ export interface PredictFileResult {
   output: string;
 }
 
-type Slot = { ok: Example } | { bad: RowProblem; where: string };
+type Slot = { ok: Example } | { ids: TokenRow; where: string } | { bad: RowProblem; where: string };
 
 function record(p: Prediction, ex: Example, labels: LabelSet): Record<string, unknown> {
   switch (p.kind) {
@@ -63,7 +81,8 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
   opts.onStart?.(rows);
   const mapper = new RowMapper(plan.task, columns, { withLabels: false });
   const labels = LabelSet.fromTask(plan.task);
-  const encoder = new ExampleEncoder(s.tokenizer, encodeSpecFor(plan, s.modelInfo, { unlabelled: true }));
+  // built on the first text row: a file of token-id rows needs no tokenizer
+  let encoder: ExampleEncoder | null = null;
   const collateOpts = collateOptionsFor(plan, s.tokenizer, s.modelInfo);
 
   const target = resolve(outputPath);
@@ -83,22 +102,27 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     skipped++;
     write({ error: problem.message, where });
   };
-  const flush = (slots: Slot[]) => {
+  const out = (pred: Prediction | undefined, logits: RowLogits | undefined, ex: Example | null) =>
+    write(opts.logits ? { logits } : record(pred ?? { kind: 'none' }, ex ?? { where: '', index: 0 }, labels));
+  const flushText = (slots: Slot[]) => {
+    if (!s.tokenizer && s.tokenizerError && slots.some((x) => 'ok' in x)) throw s.tokenizerError;
+    encoder ??= new ExampleEncoder(s.tokenizer, encodeSpecFor(plan, s.modelInfo, { unlabelled: true }));
     const good = slots.filter((x): x is { ok: Example } => 'ok' in x).map((x) => x.ok);
     const encoded = good.length > 0 ? encoder.encode(good) : [];
-    const ready = encoded.filter((e) => !isEncodeProblem(e));
-    const preds = ready.length > 0
-      ? predictBatch(s, collate(ready as Exclude<(typeof ready)[number], RowProblem>[], collateOpts), { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions
-      : [];
+    const ready = encoded.filter((e): e is Exclude<(typeof encoded)[number], RowProblem> => !isEncodeProblem(e));
+    const batch = ready.length > 0 ? collate(ready, collateOpts) : null;
+    const logits = batch && opts.logits ? batchLogits(s, batch, realSpans(batch, collateOpts.padSide ?? 'right')) : [];
+    const preds = batch && !opts.logits ? predictBatch(s, batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions : [];
     let g = 0;
     let k = 0;
     for (const slot of slots) {
       if ('bad' in slot) bad(slot.bad, slot.where);
-      else {
+      else if ('ok' in slot) {
         const enc = encoded[g++]!;
         if (isEncodeProblem(enc)) bad(enc, slot.ok.where);
         else {
-          write(record(preds[k++] ?? { kind: 'none' }, slot.ok, labels));
+          out(preds[k], logits[k], slot.ok);
+          k++;
           predicted++;
         }
       }
@@ -106,12 +130,41 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     }
     opts.onProgress?.(done);
   };
+  const flushIds = (slots: Slot[]) => {
+    const rows = slots.filter((x): x is { ids: TokenRow; where: string } => 'ids' in x).map((x) => x.ids);
+    const collated = rows.length > 0 ? collateTokenRows(rows, collateOpts.padId) : null;
+    const logits = collated && opts.logits ? batchLogits(s, collated.batch, collated.lengths.map((length) => ({ start: 0, length }))) : [];
+    const preds = collated && !opts.logits ? predictBatch(s, collated.batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions : [];
+    let k = 0;
+    for (const slot of slots) {
+      if ('bad' in slot) bad(slot.bad, slot.where);
+      else {
+        out(preds[k], logits[k], null);
+        k++;
+        predicted++;
+      }
+      done++;
+    }
+    opts.onProgress?.(done);
+  };
+  const limits: TokenLimits = { vocab: s.model.dims.vocab, maxPositions: s.model.dims.maxPositions || Number.MAX_SAFE_INTEGER, tasks: null };
+  let mode: 'text' | 'ids' | null = null;
+  const flush = (slots: Slot[]) => (mode === 'ids' ? flushIds(slots) : flushText(slots));
   try {
     let slots: Slot[] = [];
     for await (const items of openSourceBatches(input, source)) {
       for (const item of items) {
-        const m = item.problem ?? mapper.map(item.row, item.where, item.index);
-        slots.push(isProblem(m) ? { bad: m, where: item.where } : { ok: m });
+        // a file is rows of text (the recipe's columns) or rows of token ids, as its first row is
+        mode ??= item.row && isTokenRow(item.row) ? 'ids' : item.row ? 'text' : null;
+        if (item.problem) slots.push({ bad: item.problem, where: item.where });
+        else if (mode === 'ids') {
+          const r = isTokenRow(item.row) ? parseTokenRow(item.row, limits)
+            : { reason: 'type' as const, message: 'a text row in a file of token-id rows', hint: 'give every row input_ids, or none' };
+          slots.push('inputIds' in r ? { ids: r, where: item.where } : { bad: r, where: item.where });
+        } else {
+          const m = mapper.map(item.row, item.where, item.index);
+          slots.push(isProblem(m) ? { bad: m, where: item.where } : { ok: m });
+        }
         if (slots.length >= opts.batchSize) {
           flush(slots);
           slots = [];

@@ -14,6 +14,8 @@ export interface PredictRunOptions {
   output: string;
   batchSize?: number;
   maxNewTokens?: number;
+  /** Write each row's raw logits (every position for token-level tasks) instead of its prediction. */
+  logits?: boolean;
   backend?: string;
 }
 
@@ -29,11 +31,11 @@ export async function predictRun(target: RunTarget, opts: PredictRunOptions, ev:
   const path = resolve(opts.input);
   if (!existsSync(path) || !statSync(path).isFile()) throw new PeftError('FILE', 'input file not found', { where: opts.input, hint: 'name a JSONL/CSV file with the recipe\'s columns' });
   const input = { path, format: formatFromPath(path) ?? plan.data.train?.format ?? 'jsonl' };
-  const s = await openInference(plan, target.adapterDir, { backend: opts.backend });
+  const s = await openInference(plan, target.adapterDir, { backend: opts.backend, tokenizerOptional: true });
   ev.onBackend?.(s.backend);
   for (const w of s.warnings) ev.onWarning?.(w);
   const r = await predictFile(s, input, opts.output, {
-    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, onStart: ev.onStart, onProgress: ev.onProgress,
+    batchSize: opts.batchSize ?? plan.eval.batchSize, maxNewTokens: opts.maxNewTokens, logits: opts.logits, onStart: ev.onStart, onProgress: ev.onProgress,
   });
   return { ...r, input: path };
 }

@@ -11,6 +11,7 @@ import { IGNORE_INDEX } from '../data/encode.js';
 import { batchInputs, lastPositions, lmLabels } from '../train/task-loss.js';
 import { causalLmNll, crossEntropy } from '../train/losses.js';
 import { generate, generateOptionsFromPlan, type GenerateOptions } from '../generate/index.js';
+import { inferenceContext } from './logits.js';
 
 /** What evaluation and prediction need of a session (a training Session is one). */
 export interface Predictor {
@@ -67,7 +68,7 @@ function realIds(row: Int32Array): number[] {
 
 export function predictBatch(p: Predictor, b: Batch, opts: PredictOptions = {}): BatchResult {
   const task = p.plan.task.type;
-  const ctx = p.peft.context({ training: false });
+  const ctx = inferenceContext(p, b);
   const withLoss = opts.loss ?? Boolean(b.labels || b.tokenLabels || b.targetLabels || task === 'causal-lm');
   const result: BatchResult = { lossSum: 0, lossCount: 0, predictions: [], references: null };
   tf.tidy(() => {

@@ -29,7 +29,7 @@ export interface PeftModel {
   modules: InjectedModule[];
   positionOffset: number;
   /** A forward context with the modules attached. */
-  context(opts: { training: boolean; seed?: number }): ForwardContext;
+  context(opts: { training: boolean; seed?: number; taskIds?: readonly number[] | null }): ForwardContext;
   /** Runs every module's after-step hook (see BuiltModule.afterStep). */
   afterStep(info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }): void;
   /** Sum of the modules' training regularisers, or null when none has one. */

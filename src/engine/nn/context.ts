@@ -29,11 +29,14 @@ export interface ForwardOptions {
   seed?: number;
   /** Position ids of real tokens start here (Python peft's prefix tuning: the prefix length). */
   positionOffset?: number;
+  /** The task of each row of the batch, for modules that route by task (Poly, MHR); null when none. */
+  taskIds?: readonly number[] | null;
 }
 
 export class ForwardContext {
   readonly training: boolean;
   readonly positionOffset: number;
+  readonly taskIds: readonly number[] | null;
   private seedCounter: number;
 
   constructor(
@@ -43,6 +46,7 @@ export class ForwardContext {
     this.training = opts.training;
     this.seedCounter = opts.seed ?? 0;
     this.positionOffset = opts.positionOffset ?? 0;
+    this.taskIds = opts.taskIds ?? null;
   }
 
   static plain(training = false): ForwardContext {
