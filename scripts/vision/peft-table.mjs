@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Trains the vision PEFT recipes (MobileNetV2 on optdigits: head only, LoRA on the 1×1
-// convolutions, adapters between blocks, FLoRA, batch-norm tuning) one after another and writes
-// their figures to bench/vision-peft.json and the table of docs/methods.md's vision section
-// (between its markers). Usage (after `npm run build`):
-//   node scripts/vision/peft-table.mjs [substring ...] [--backend B] [--work DIR]
+// convolutions, adapters between blocks, FLoRA, batch-norm tuning) one after another, keeps
+// every figure in bench/vision-peft.json, writes the rows of docs/methods.md's vision table to
+// docs/data/methods-vision.json and renders it (scripts/methods-table.ts vision).
+// Usage (after `npm run build`):
+//   node scripts/vision/peft-table.mjs [substring ...] [--backend B] [--work DIR] [--table-only]
 // Runs go to DIR/runs (default: a temporary folder); the TTA script reuses the head-only one.
+// --table-only re-renders the table from bench/vision-peft.json without training.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -22,7 +24,9 @@ const take = (flag) => {
 };
 const backend = take('--backend');
 const work = take('--work') ?? join(os.tmpdir(), 'peft-vision');
-const chosen = RECIPES.filter((r) => argv.length === 0 || argv.some((s) => r.includes(s)));
+const tableOnly = argv.includes('--table-only');
+if (tableOnly) argv.splice(argv.indexOf('--table-only'), 1);
+const chosen = tableOnly ? [] : RECIPES.filter((r) => argv.length === 0 || argv.some((s) => r.includes(s)));
 mkdirSync(join(work, 'runs'), { recursive: true });
 
 const resultsFile = 'bench/vision-peft.json';
@@ -49,25 +53,22 @@ for (const recipe of chosen) {
   writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
 }
 
-const pct = (v) => `${(100 * v).toFixed(1)}%`;
-const lines = [
-  '| method (recipe) | validation accuracy | trainable params | % of backbone | steps | s/step | backend |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
-];
+const rows = [];
 for (const recipe of RECIPES) {
   const r = results.runs[recipe];
   if (!r) continue;
   const m = /mobilenetv2-(\w+)\.yaml/.exec(recipe)[1];
-  lines.push(`| ${LABELS[m]} (\`${recipe}\`) | ${pct(r.best?.value ?? r.after.accuracy)} | ${r.trainable_params.toLocaleString('en-US')} | ${((100 * r.trainable_params) / r.backbone_params).toFixed(2)}% | ${r.steps} | ${(r.wall_time_s / r.steps).toFixed(2)} | ${r.backend} |`);
+  rows.push({
+    method: LABELS[m], recipe: `\`${recipe}\``, accuracy: `${(100 * (r.best?.value ?? r.after.accuracy)).toFixed(1)}%`,
+    before: `${(100 * r.before.accuracy).toFixed(1)}%`, trainable: r.trainable_params,
+    percent: `${((100 * r.trainable_params) / r.backbone_params).toFixed(2)}%`, steps: r.steps,
+    s_per_step: Number((r.wall_time_s / r.steps).toFixed(2)), backend: r.backend,
+  });
 }
-const table = lines.join('\n');
-console.log(table);
-const doc = 'docs/methods.md';
-const begin = '<!-- vision-peft:begin -->';
-const end = '<!-- vision-peft:end -->';
-if (existsSync(doc)) {
-  const text = readFileSync(doc, 'utf8');
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a >= 0 && b > a) writeFileSync(doc, `${text.slice(0, a + begin.length)}\n${table}\n${text.slice(b)}`);
-}
+mkdirSync('docs/data', { recursive: true });
+writeFileSync('docs/data/methods-vision.json', JSON.stringify(rows, null, 2) + '\n');
+const render = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/methods-table.ts', 'vision', '--columns',
+  'method:method,recipe:recipe,accuracy:validation accuracy,before:before training,trainable:trainable params,percent:% of backbone,steps:steps,s_per_step:s/step,backend:backend'],
+{ encoding: 'utf8' });
+process.stdout.write(render.stdout);
+process.stderr.write(render.stderr);
