@@ -120,3 +120,30 @@ test('batch-norm tuning: unfreeze norms trains γ and β, the running statistics
   const m1 = Array.from(stem.runningMean.value.dataSync());
   assert.ok(m0.some((v, i) => Math.abs(v - m1[i]) > 1e-6), 'a training pass moves the running mean (momentum 0.1)');
 });
+
+test('a Conv2d LoRA saves as Python peft\'s LORA type (lora_A [r, in, kh, kw], lora_B [out, r, 1, 1]) and loads back; FLoRA as UNIFIED_VIEW', { skip: SKIP_NO_SHARED }, async () => {
+  await useBackend();
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveAdapter, loadAdapter } = await import('../../../src/engine/adapters/index.js');
+  const { openSafetensors } = await import('../../../src/engine/io/safetensors.js');
+  for (const [method, type] of [[{ preset: 'conv-lora', position: 'conv', rank: 2 }, 'LORA'], [{ preset: 'conv-flora', rank: 2 }, 'UNIFIED_VIEW']] as const) {
+    const { model } = loadBackbone(dir, { task: 'image-cls' });
+    const peft = injectMethod(model, plan(method, 'image-cls'), 0);
+    randomize(peft, 5, 0.2);
+    const want = model.forward(inputs(), peft.context({ training: false })).logits;
+    const out = mkdtempSync(join(tmpdir(), 'peft-conv-adapter-'));
+    assert.equal(saveAdapter(peft, out, { baseModel: dir }).type, type);
+    if (type === 'LORA') {
+      const cfg = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'));
+      assert.deepEqual(cfg.target_modules, ['convolution']);
+      const f = openSafetensors(join(out, 'adapter_model.safetensors'));
+      assert.deepEqual(f.info('base_model.model.resnet.encoder.stages.1.layers.0.layer.0.convolution.lora_A.weight').shape, [2, 8, 3, 3]);
+      assert.deepEqual(f.info('base_model.model.resnet.encoder.stages.1.layers.0.shortcut.convolution.lora_B.weight').shape, [16, 2, 1, 1]);
+    }
+    const fresh = loadBackbone(dir, { task: 'image-cls' }).model;
+    const loaded = loadAdapter(out, fresh);
+    assert.ok(maxDiff(fresh.forward(inputs(), loaded.peft.context({ training: false })).logits, want) < 1e-5, type);
+  }
+});
