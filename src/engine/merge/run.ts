@@ -6,6 +6,7 @@ import { loadBackbone, taskOptionsOf } from '../backbones/index.js';
 import { loadAdapter } from '../adapters/index.js';
 import { mergeIntoBackbone } from './fold.js';
 import { writeModelDir } from '../io/model-dir.js';
+import { writeLayersModelDir } from '../io/tfjs-write.js';
 import { ForwardContext } from '../nn/context.js';
 import { PeftError } from '../../errors.js';
 import { probeInputs } from './probe.js';
@@ -35,6 +36,6 @@ export async function mergeRun(runDir: string, outDir: string, opts: { backend?:
   for (let i = 0; i < before.length; i++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(before[i] - after[i]));
   const labels = plan.task.labels;
   const config = labels ? { id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])) } : {};
-  const files = writeModelDir(model, dir, outDir, { config });
+  const files = model.family === 'tfjs-layers' ? writeLayersModelDir(model, dir, outDir) : writeModelDir(model, dir, outDir, { config });
   return { merged: report.merged, files, family: model.family, maxLogitDiff };
 }

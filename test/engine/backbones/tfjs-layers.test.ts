@@ -93,3 +93,21 @@ test('LoRA on the 1×1 convolutions of the last blocks and the dense layers; the
   randomize(peft);
   assert.ok(maxDiff(model.forward({ pixelValues: refPixels(64) }, peft.context({ training: false })).logits, before) > 1e-4);
 });
+
+test('merged, a layers-model is written back as a layers-model (float32, the head\'s units updated) that loads to the same logits', { skip }, async () => {
+  await useBackend(process.env.PEFT_TEST_BACKEND ?? 'wasm');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { mergeIntoBackbone } = await import('../../../src/engine/merge/fold.js');
+  const { writeLayersModelDir } = await import('../../../src/engine/io/tfjs-write.js');
+  const { model } = loadBackbone(dir, { task: 'image-cls', numLabels: 4, imageSize: 32, seed: 1 });
+  const peft = injectMethod(model, plan({ function: 'lowrank', position: ['conv.pointwise', 'dense'], rank: 2, layers: { top: 4 } }, 'image-cls'), 0);
+  randomize(peft, 2, 0.05);
+  const unmerged = model.forward({ pixelValues: refPixels(32) }, peft.context({ training: false })).logits;
+  mergeIntoBackbone(peft);
+  const out = mkdtempSync(join(tmpdir(), 'peft-merged-tfjs-'));
+  assert.deepEqual(writeLayersModelDir(model, dir, out), ['model.json', 'group1-shard1of1.bin']);
+  const back = loadBackbone(out, { task: 'image-cls', numLabels: 4, imageSize: 32 });
+  assert.deepEqual(back.report.initialized, [], 'the head of 4 labels is in the file');
+  assert.ok(maxDiff(back.model.forward({ pixelValues: refPixels(32) }, ForwardContext.plain(false)).logits, unmerged) < 1e-4);
+});
