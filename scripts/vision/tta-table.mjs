@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The test-time adaptation experiment of docs/tta.md, rebuilt end to end:
-//  1. the two source classifiers — a small ResNet trained from scratch on UCI optdigits
-//     (configs/vision/digits-resnet.yaml) and MobileNetV2 with a new head trained on it
-//     (configs/vision/digits-mobilenetv2-head.yaml) — trained unless DIR/runs holds them;
+//  1. the source classifiers — a small ResNet trained from scratch on UCI optdigits
+//     (configs/vision/digits-resnet.yaml), MobileNetV2 with a new head trained on it
+//     (configs/vision/digits-mobilenetv2-head.yaml), and with LoRA as well (…-lora.yaml) —
+//     trained unless DIR/runs holds them (scripts/vision/peft-table.mjs trains the MobileNets);
 //  2. the shifted test sets, written to DIR/tta-data: MNIST (2,000 images: another writer
 //     population, scanner and preprocessing), MNIST long-tailed (a label shift on top: class c
 //     kept with probability 20^(−c/9)), and the optdigits validation split (the source domain)
@@ -158,7 +159,9 @@ const files = buildShifts();
 const models = {
   resnet: { run: runOf('configs/vision/digits-resnet.yaml', 'digits-resnet'), shifts: ['optdigits-val', 'mnist', 'mnist-lt'] },
   mobilenet: { run: runOf('configs/vision/digits-mobilenetv2-head.yaml', 'digits-mobilenetv2-head'), shifts: ['optdigits-val-32', 'optdigits-noise', 'optdigits-blur'] },
+  'mobilenet-lora': { run: runOf('configs/vision/digits-mobilenetv2-lora.yaml', 'digits-mobilenetv2-lora'), shifts: ['optdigits-val-32', 'optdigits-noise', 'optdigits-blur'] },
 };
+const TITLES = { resnet: 'ResNet (scratch)', mobilenet: 'MobileNetV2 (head only)', 'mobilenet-lora': 'MobileNetV2 (LoRA + head)' };
 const resultsFile = 'bench/tta-results.json';
 const results = { date: new Date().toISOString().slice(0, 10), cpu: os.cpus()[0]?.model, batch_size: 64, cells: {} };
 for (const [model, { run, shifts }] of Object.entries(models)) {
@@ -176,7 +179,7 @@ for (const [model, { run, shifts }] of Object.entries(models)) {
 const pct = (v) => (v === undefined ? '–' : (100 * v).toFixed(1));
 const lines = [];
 for (const [model, { shifts }] of Object.entries(models)) {
-  lines.push('', `| ${model === 'resnet' ? 'ResNet (scratch)' : 'MobileNetV2 (head)'}: accuracy % | ${shifts.join(' | ')} |`, `| --- |${shifts.map(() => ' --- |').join('')}`);
+  lines.push('', `| ${TITLES[model]}: accuracy % | ${shifts.join(' | ')} |`, `| --- |${shifts.map(() => ' --- |').join('')}`);
   for (const m of METHODS) {
     const cells = shifts.map((s) => {
       const c = results.cells[`${model}|${s}|${label(m)}`];

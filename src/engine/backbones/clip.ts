@@ -167,9 +167,10 @@ function buildClip(config: Obj, opts: TaskOptions): TaskModel {
     };
   }
 
+  // the text tower's (its vocabulary and positions are the model's; prompt tuning reads them)
   const dims: ModelDims = {
-    hidden: vision.hidden, layers: vision.layers, heads: vision.heads, kvHeads: vision.heads, headDim: vision.hidden / vision.heads,
-    intermediate: vision.intermediate, vocab: text.vocab, maxPositions: text.positions,
+    hidden: text.hidden, layers: text.layers, heads: text.heads, kvHeads: text.heads, headDim: text.hidden / text.heads,
+    intermediate: text.intermediate, vocab: text.vocab, maxPositions: text.positions,
   };
   return {
     family: 'clip', architecture: 'CLIPModel', task: opts.task, config, dims, root, sites, headPrefixes: [], tied: {}, basePrefix: '', forward,

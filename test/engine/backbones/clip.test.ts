@@ -48,6 +48,9 @@ test('clip-cls zero-shot head: each label\'s templates encoded, averaged, renorm
   assertClose(zero.logits, Array.from(want.dataSync()), 'zero-shot logits');
   const stacks = new Set(model.sites.map((s) => s.stack));
   assert.deepEqual([...stacks].sort(), ['text', 'vision']);
+  // prompt tuning on the text tower: vectors drawn from the token embeddings, prepended to every label prompt
+  const prompt = injectMethod(model, plan({ preset: 'prompt', length: 3, position: 'text.embeddings' }, 'clip-cls'), 0);
+  assert.ok(maxDiff(model.forward({ pixelValues: pixels() }, prompt.context({ training: false })).logits, zero.logits) > 1e-4, 'prompt');
   for (const position of ['text.attn.value', 'vision.attn.value']) {
     const peft = injectMethod(model, plan({ preset: 'lora', position, rank: 2 }, 'clip-cls'), 0);
     randomize(peft);
