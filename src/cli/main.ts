@@ -18,6 +18,7 @@ import { sweepCommand } from './commands/sweep.js';
 import { workerCommand } from './commands/worker.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { adaptTestCommand } from './commands/adapt-test.js';
 
 const COMMANDS: Command<any>[] = [
   trainCommand,
@@ -31,6 +32,7 @@ const COMMANDS: Command<any>[] = [
   predictCommand,
   mergeCommand,
   compressCommand,
+  adaptTestCommand,
   methodsCommand,
   schemaCommand,
   convertCommand,

@@ -14,6 +14,8 @@ export type { EvaluateRunOptions, EvaluateRunEvents, EvaluateRunResult } from '.
 export { predictRun } from './infer/predict-run.js';
 export type { PredictRunOptions, PredictRunEvents } from './infer/predict-run.js';
 export { mergeRun } from './merge/run.js';
+export { adaptTest, checkMethod as checkTtaMethod, TTA_METHODS } from './adapt/index.js';
+export type { AdaptTestOptions, AdaptTestEvents, AdaptTestResult, TtaMode } from './adapt/index.js';
 export type { MergeRunResult } from './merge/run.js';
 export { combineRun, baseOfRun, baseFromInputs } from './merge/combine-run.js';
 export type { CombineRunOptions, CombineRunResult, MergeBase } from './merge/combine-run.js';

@@ -5,7 +5,7 @@
 // No weights are read and no tensors are allocated: parameters only have shapes here.
 import { join } from 'node:path';
 import type { Plan } from '../plan/index.js';
-import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir, type TaskModel } from './backbones/index.js';
+import { buildBackbone, countParams, familyFor, readModelConfig, resolveModelDir, taskOptionsOf, type TaskModel } from './backbones/index.js';
 import { injectMethod } from './methods/inject.js';
 import { isHeadParam, layerOf } from './methods/trainable.js';
 import { resolveLayers, selectText } from '../plan/index.js';
@@ -121,9 +121,7 @@ function defaultTask(dir: string): Plan['task']['type'] {
 }
 
 export function inspectPlan(plan: Plan): InspectReport {
-  const { dir, model } = buildBackbone(plan.backbone.path, {
-    task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling,
-  });
+  const { dir, model } = buildBackbone(plan.backbone.path, taskOptionsOf(plan));
   const peft = injectMethod(model, plan.method, plan.seed, { shapesOnly: true });
   const storeParams = peft.store.namedParams();
   const storedBuffers = peft.store.namedBuffers().filter(([, b]) => b.tags.has('stored'));

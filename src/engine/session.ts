@@ -4,9 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../plan/index.js';
 import { initBackend, type BackendInfo } from './backend/index.js';
 import { ensureGradients } from './backend/gradients.js';
-import { loadBackbone, countParams, type TaskModel } from './backbones/index.js';
+import { loadBackbone, countParams, taskOptionsOf, type TaskModel } from './backbones/index.js';
+import { prepareLabelPrompts } from './backbones/label-prompts.js';
 import type { LoadReport } from './backbones/weights.js';
 import { injectMethod, selectTrainable, type PeftModel, type TrainableSet } from './methods/index.js';
+import { taskReadsText } from './data/task-inputs.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizers/index.js';
 
 export interface Session {
@@ -33,13 +35,9 @@ export async function openSession(plan: Plan, opts: SessionOptions = {}): Promis
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
   await ensureGradients();
-  const { dir, model, report } = loadBackbone(plan.backbone.path, {
-    task: plan.task.type,
-    numLabels: plan.task.numLabels ?? undefined,
-    pooling: plan.task.pooling,
-    seed: plan.seed,
-  });
-  const tokenizer = opts.noTokenizer || plan.task.type === 'image-cls' ? null : await loadTokenizer(dir);
+  const { dir, model, report } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
+  const tokenizer = opts.noTokenizer || !taskReadsText(plan.task.type) ? null : await loadTokenizer(dir);
+  prepareLabelPrompts(model, plan.task, tokenizer);
   // a prompt initialised from text (init: text) needs the tokenizer while it is built
   const tokenize = tokenizer ? (text: string) => tokenizer.encode(text, { addSpecialTokens: false }) : undefined;
   const peft = injectMethod(model, plan.method, plan.seed, { tokenize });

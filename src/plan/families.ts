@@ -2,6 +2,8 @@
 // to check a recipe against its backbone before any compute, and each backbone family in
 // src/engine/backbones registers its builder against its entry here.
 import type { TaskType } from './types.js';
+import type { StackName } from './positions.js';
+import { VISION_CATALOG } from './families-vision.js';
 
 export interface FamilyInfo {
   name: string;
@@ -17,6 +19,10 @@ export interface FamilyInfo {
   tokens: boolean;
   /** Post-LN layers (LN(x + f(x))): each sublayer has its own LayerNorm after the residual add. */
   postLn: boolean;
+  /** A convolutional network: conv.*, dense and block.output sites, no attention or FFN positions. */
+  convolutional?: boolean;
+  /** Two towers a position may be narrowed to (CLIP: text., vision.). */
+  towers?: readonly ('text' | 'vision')[];
 }
 
 export const CATALOG: FamilyInfo[] = [
@@ -29,6 +35,7 @@ export const CATALOG: FamilyInfo[] = [
   { name: 'bart', modelTypes: ['bart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: true },
   { name: 'mbart', modelTypes: ['mbart'], tasks: ['seq2seq', 'seq-cls', 'regression'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: false },
   { name: 't5', modelTypes: ['t5'], tasks: ['seq2seq'], encoderDecoder: true, fusedQkv: false, gatedFfn: false, tokens: true, postLn: false },
+  ...VISION_CATALOG,
 ];
 
 /** A family's entry by its name (the backbones' builders are registered against it). */
@@ -43,8 +50,16 @@ export function catalogEntry(modelType: string): FamilyInfo | null {
 }
 
 /** Does a position role exist in this family (before layers are considered)? Null if yes, else why not. */
-export function positionAbsence(f: FamilyInfo, stack: 'encoder' | 'decoder' | null, role: string): string | null {
-  if (stack && !f.encoderDecoder) return `${f.name} has one stack; drop the "${stack}." prefix`;
+export function positionAbsence(f: FamilyInfo, stack: StackName | null, role: string): string | null {
+  const towers: readonly string[] = f.towers ?? [];
+  if (stack === 'text' || stack === 'vision') {
+    if (!towers.includes(stack)) return `${f.name} has no ${stack} tower; drop the "${stack}." prefix`;
+  } else if (stack && !f.encoderDecoder) return `${f.name} has one stack; drop the "${stack}." prefix`;
+  const conv = role === 'conv' || role.startsWith('conv.') || role === 'dense';
+  if (conv && !f.convolutional) return `${f.name} has no convolution or dense sites (it is a transformer: use attn.*, ffn.*, block.output)`;
+  if (f.convolutional && !conv && role !== 'block.output') {
+    return `${f.name} is a convolutional network: use conv, conv.pointwise, conv.depthwise, conv.spatial, dense or block.output`;
+  }
   if (role.startsWith('cross_attn.') && !f.encoderDecoder) return `${f.name} has no cross-attention (only encoder-decoder models do)`;
   if (role.startsWith('cross_attn.') && stack === 'encoder') return 'the encoder has no cross-attention';
   if (role.endsWith('.qkv') && !f.fusedQkv) return `${f.name} has separate query/key/value projections: use attn.query, attn.key, attn.value`;

@@ -16,11 +16,12 @@ export { compileSelect, parseBudget, budgetText, SELECT_KEYS, SELECT_DIMENSIONS 
 export { CRITERIA, CRITERION_NAMES, SELECT_OPTIONS, PROJECTIONS, criterionSpec } from './selection/index.js';
 export type { CriterionSpec, Reselect, GradientDropout } from './selection/index.js';
 export type { MethodContext, Report } from './compile-method.js';
-export { findModelDir } from './model-dir.js';
+export { findModelDir, readBackboneConfig } from './model-dir.js';
 export { planShapeProblem } from './plan-check.js';
 export { readModelSizes, siteDims } from './model-config.js';
 export type { ModelSizes, ConfigProblem } from './model-config.js';
 export { sizeProblems, MAX_WIDTH_FACTOR } from './size-checks.js';
+export { isLayersModelDir, layersModelConfig, kerasModelConfig, LAYERS_MODEL_TYPE, WEIGHT_LAYER_CLASSES } from './layers-model.js';
 export type { ModelDirLookup } from './model-dir.js';
 export { withMethodParts, optionSchemas, moduleKeys } from './schema-parts.js';
 export { suggest, editDistance } from './suggest.js';

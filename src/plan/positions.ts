@@ -9,6 +9,12 @@ import { functionSpec, type LayerSelector, type PositionKind } from './functions
 export const ATTN_ROLES = ['query', 'key', 'value', 'qkv', 'heads', 'out_proj', 'output'] as const;
 export const FFN_ROLES = ['input', 'up_proj', 'gate_proj', 'intermediate', 'down_proj', 'output'] as const;
 export const OTHER_POSITIONS = ['block.output', 'embeddings', 'embeddings.output'] as const;
+/** Convolutional networks: every convolution (`conv`) or one kind — 1×1 (`conv.pointwise`),
+ *  depthwise, k×k full (`conv.spatial`) — and dense layers outside attention (`dense`). */
+export const CONV_POSITIONS = ['conv', 'conv.pointwise', 'conv.depthwise', 'conv.spatial', 'dense'] as const;
+/** Stacks a position may be narrowed to: encoder-decoders' and two-tower models' (CLIP). */
+export const STACKS = ['encoder', 'decoder', 'text', 'vision'] as const;
+export type StackName = (typeof STACKS)[number];
 
 export const USER_POSITIONS: string[] = [
   ...ATTN_ROLES.map((r) => `attn.${r}`),
@@ -16,10 +22,11 @@ export const USER_POSITIONS: string[] = [
   ...ATTN_ROLES.map((r) => `cross_attn.${r}`),
   ...FFN_ROLES.map((r) => `ffn.${r}`),
   ...OTHER_POSITIONS,
+  ...CONV_POSITIONS,
 ];
 
 export interface ParsedPosition {
-  stack: 'encoder' | 'decoder' | null;
+  stack: StackName | null;
   /** Canonical role: `attn.query` (any attention), `self_attn.query`, `ffn.output`, `embeddings`… */
   role: string;
 }
@@ -28,9 +35,9 @@ export interface ParsedPosition {
 export function parsePosition(p: string): ParsedPosition | null {
   let stack: ParsedPosition['stack'] = null;
   let rest = p;
-  const m = /^(encoder|decoder)\.(.*)$/.exec(p);
+  const m = /^(encoder|decoder|text|vision)\.(.*)$/.exec(p);
   if (m) {
-    stack = m[1] as 'encoder' | 'decoder';
+    stack = m[1] as StackName;
     rest = m[2];
   }
   if (!USER_POSITIONS.includes(rest)) return null;
@@ -41,6 +48,7 @@ export function parsePosition(p: string): ParsedPosition | null {
 export function positionMatches(user: ParsedPosition, siteStack: string, sitePosition: string): boolean {
   if (user.stack && user.stack !== siteStack) return false;
   if (user.role === sitePosition) return true;
+  if (user.role === 'conv') return sitePosition.startsWith('conv.');
   if (user.role.startsWith('attn.')) {
     const role = user.role.slice(5);
     return sitePosition === `self_attn.${role}` || sitePosition === `cross_attn.${role}`;
@@ -52,6 +60,8 @@ export function positionMatches(user: ParsedPosition, siteStack: string, sitePos
 export function positionKind(role: string): PositionKind {
   const last = role.split('.').pop()!;
   if (role.startsWith('embeddings')) return 'embeddings';
+  if (role === 'conv' || role.startsWith('conv.')) return 'conv';
+  if (role === 'dense') return 'linear';
   if (last === 'heads') return 'heads';
   if (['query', 'key', 'value', 'qkv', 'out_proj', 'up_proj', 'gate_proj', 'down_proj'].includes(last)) return 'linear';
   if (last === 'output') return 'sublayer';

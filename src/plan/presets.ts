@@ -2,6 +2,7 @@
 // space — never code. `peft methods` lists them; `peft methods NAME` prints the expansion.
 import type { UnfreezeTarget } from './types.js';
 import { LOWRANK_FAMILY } from './presets-lowrank.js';
+import { VISION_PRESETS } from './presets-vision.js';
 
 /** A module as a recipe writes it (every key optional; the planner decides the rest). */
 export interface ModuleSpec {
@@ -224,6 +225,7 @@ export const PRESETS: Preset[] = [
     source: 'baseline (linear probe)',
     modules: {}, unfreeze: ['head'],
   },
+  ...VISION_PRESETS,
 ];
 
 export function findPreset(name: string): Preset | undefined {

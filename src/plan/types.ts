@@ -7,7 +7,7 @@ import type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from
 export type { Composition, FunctionKind, Heads, Insertion, LayerSelector, InitKind, Nonlinearity, OptionsOf } from './functions/index.js';
 export type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from './selection/index.js';
 
-export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls';
+export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls' | 'audio-cls' | 'clip-cls';
 
 /** What every module plan has, whatever its function. */
 export interface ModuleBase {
@@ -105,6 +105,8 @@ export interface TaskPlan {
   labels: string[] | null;
   pooling: 'last' | 'first' | 'mean' | null;
   labelSmoothing: number;
+  /** clip-cls: the prompt templates (with {label}) the zero-shot head is built from. */
+  prompts?: string[];
 }
 
 export interface TrainingPlan {
@@ -248,7 +250,9 @@ export interface Plan {
   recipePath: string | null;
   description: string | null;
   seed: number;
-  backbone: { path: string; dtype: 'float32' };
+  /** imageSize: the input resolution a convolutional backbone runs at (absent: its own);
+   *  init 'random': weights initialised from the seed instead of read (absent: pretrained). */
+  backbone: { path: string; dtype: 'float32'; imageSize?: number; init?: 'random' };
   task: TaskPlan;
   data: DataPlan;
   method: MethodPlan;

@@ -54,10 +54,12 @@ export function defaultMetrics(task: TaskType): string[] {
     case 'token-cls': return ['accuracy'];
     case 'seq2seq': return ['loss'];
     case 'image-cls': return ['accuracy'];
+    case 'audio-cls': return ['accuracy'];
+    case 'clip-cls': return ['accuracy'];
   }
 }
 
-const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls'];
+const CLASSIFICATION: TaskType[] = ['seq-cls', 'token-cls', 'image-cls', 'audio-cls', 'clip-cls'];
 /** Tasks whose predictions a metric can read (loss and perplexity: every task). */
 const METRIC_TASKS: Record<string, TaskType[]> = {
   accuracy: CLASSIFICATION, f1: CLASSIFICATION, mcc: CLASSIFICATION,
@@ -72,15 +74,28 @@ export function planTask(t: Section, family: FamilyInfo | null, report: Report):
   const rawLabels = t.value('labels');
   const labels = Array.isArray(rawLabels) ? rawLabels.map(String) : null;
   const given = numOrNull(t.value('num_labels'));
-  const numLabels = given ?? (labels ? labels.length : taskType === 'seq-cls' || taskType === 'image-cls' || taskType === 'token-cls' ? 2 : null);
+  // clip-cls has as many classes as label names (its head is built from them)
+  const numLabels = given ?? (labels ? labels.length : CLASSIFICATION.includes(taskType) && taskType !== 'clip-cls' ? 2 : null);
   if (labels && given !== null && given !== labels.length) {
     report(t.get('num_labels')!.path, `num_labels is ${given} but labels lists ${labels.length} names`, 'remove num_labels (labels sets it) or make them agree');
   }
-  return {
+  const task: TaskPlan = {
     type: taskType, numLabels, labels,
     pooling: (t.value('pooling') as TaskPlan['pooling']) ?? null,
     labelSmoothing: num(t.value('label_smoothing'), 0),
   };
+  // clip-cls: the zero-shot head's text prompts, one per template, with {label} where the name goes
+  const rawPrompts = t.get('prompts');
+  const prompts = typeof rawPrompts?.value === 'string' ? [rawPrompts.value] : Array.isArray(rawPrompts?.value) ? (rawPrompts!.value as unknown[]).map(String) : null;
+  if (prompts && taskType !== 'clip-cls') report(rawPrompts!.path, 'prompts only apply to task clip-cls', 'remove task.prompts, or set task.type: clip-cls');
+  if (taskType === 'clip-cls') {
+    task.prompts = prompts ?? ['a photo of a {label}.'];
+    if (!labels) report(t.get('type')?.path ?? [...t.path, 'type'], 'clip-cls builds its head from the label names: give task.labels', 'e.g. labels: [cat, dog]; each goes into the prompts');
+    task.prompts.forEach((p, i) => {
+      if (!p.includes('{label}')) report(typeof rawPrompts!.value === 'string' ? rawPrompts!.path : [...rawPrompts!.path, i], `prompt "${p}" has no {label}`, 'write where the label name goes: "a photo of a {label}"');
+    });
+  }
+  return task;
 }
 
 /** The data section; `maxPositions` (the model's, when known) caps the default max_length. */

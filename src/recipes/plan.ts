@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { EvalPlan, GeneratePlan, OptimizerPlan, Plan, SchedulePlan, TrainingPlan } from '../plan/index.js';
 import type { DocPath, RecipeIssue, ResolvedRecipe } from './types.js';
-import { catalogEntry, CATALOG, compileMethod, findModelDir, readModelSizes, type FamilyInfo, type ModelSizes, type Report } from '../plan/index.js';
+import { catalogEntry, CATALOG, compileMethod, findModelDir, isLayersModelDir, layersModelConfig, readModelSizes, type FamilyInfo, type ModelSizes, type Report } from '../plan/index.js';
 import { dottedPath } from './source.js';
 import { budgetProblems, nameFromFile, rawPathProblem, readConfig } from './plan-checks.js';
 import { docSection, num, numOrNull, obj, planData, planMetrics, planTask, type Obj } from './plan-sections.js';
@@ -42,12 +42,16 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     const found = findModelDir(backbonePath);
     if ('error' in found) report(['backbone', 'path'], found.error, found.hint);
     else {
-      const read = readConfig(join(found.dir, 'config.json'));
+      // a TensorFlow.js layers-model's config is its model.json topology; a Hugging Face directory's, config.json
+      const read = isLayersModelDir(found.dir) ? layersModelConfig(found.dir) : readConfig(join(found.dir, 'config.json'));
       if ('error' in read) report(['backbone', 'path'], read.error, read.hint);
       else {
         const cfg = read.config;
         const mt = String(cfg.model_type ?? '');
         family = catalogEntry(mt);
+        if (family && typeof bb.image_size === 'number' && !family.convolutional) {
+          report(['backbone', 'image_size'], `${family.name} takes images of one size (its position embeddings are learned for it)`, 'image_size applies to convolutional backbones (ResNet, TensorFlow.js layers-models)');
+        }
         if (!family) {
           report(['backbone', 'path'], `unsupported backbone family (model_type "${mt}")`,
             `supported: ${CATALOG.flatMap((f) => f.modelTypes).join(', ')}`);
@@ -59,6 +63,8 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
         else {
           sizes = checked.sizes;
           depth = DEPTH_KEYS.map((k) => cfg[k]).find((v): v is number => typeof v === 'number') ?? null;
+          // ResNet counts residual layers over its stages
+          if (depth === null && Array.isArray(cfg.depths)) depth = (cfg.depths as number[]).reduce((a, b) => a + b, 0);
         }
       }
     }
@@ -181,7 +187,11 @@ export function planRecipe(r: ResolvedRecipe): PlanResult {
     recipePath: r.file,
     description: typeof doc.description === 'string' ? doc.description : null,
     seed: num(doc.seed, 0),
-    backbone: { path: backbonePath, dtype: 'float32' },
+    backbone: {
+      path: backbonePath, dtype: 'float32',
+      ...(typeof bb.image_size === 'number' ? { imageSize: bb.image_size } : {}),
+      ...(bb.init === 'random' ? { init: 'random' as const } : {}),
+    },
     task,
     data,
     method,

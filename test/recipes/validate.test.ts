@@ -52,7 +52,7 @@ test('unknown keys: a did-you-mean, or where the key belongs, or the allowed key
   const issues = checkRecipe(inMemory({ ...BASE, backbone: { path: 'm', dtpye: 'float32', zzz: 1 }, task: { lr: 1 } }));
   assert.deepEqual(issues.map((i) => [i.path, i.message, i.hint]), [
     ['backbone.dtpye', 'unknown key "dtpye" (did you mean "dtype"?)', 'rename it to "dtype"'],
-    ['backbone.zzz', 'unknown key "zzz"', 'allowed here: path, dtype'],
+    ['backbone.zzz', 'unknown key "zzz"', 'allowed here: path, dtype, image_size, init'],
     ['task.lr', 'unknown key "lr"', '"lr" is a key of optimizer'],
   ]);
 });

@@ -73,6 +73,8 @@ export interface EncoderSpec {
   /** Dropout on the attention output projection (BERT, ViT yes; DistilBERT no). */
   dropoutAfterAttention: boolean;
   names: EncoderLayerNames;
+  /** The stack its sites belong to (default `model`; CLIP's towers: `text`, `vision`). */
+  stack?: SiteInfo['stack'];
 }
 
 /**
@@ -166,15 +168,15 @@ export function buildEncoder(tree: Tree, spec: EncoderSpec): { layers: EncoderLa
     const path = `${spec.prefix}.${i}`;
     const at = attentionSites({
       path: `${path}.${n.attn}`, names: { q: n.q, k: n.k, v: n.v, o: n.o }, outPath: `${path}.${n.o}`, kind: 'self_attn',
-      stack: 'model', layer: i, hidden: spec.hidden, heads: spec.heads, kvHeads: spec.heads, headDim,
+      stack: spec.stack ?? 'model', layer: i, hidden: spec.hidden, heads: spec.heads, kvHeads: spec.heads, headDim,
       norm: spec.norm === 'post' ? `${path}.${n.attnNorm}` : undefined,
     });
     const ff = ffnSites({
       path: `${path}.ffn`, up: `${path}.${n.up}`, down: `${path}.${n.down}`,
-      stack: 'model', layer: i, hidden: spec.hidden, intermediate: spec.intermediate,
+      stack: spec.stack ?? 'model', layer: i, hidden: spec.hidden, intermediate: spec.intermediate,
       norm: spec.norm === 'post' ? `${path}.${n.ffnNorm}` : undefined,
     });
-    const block = blockSite(path, 'model', i, spec.hidden);
+    const block = blockSite(path, spec.stack ?? 'model', i, spec.hidden);
     sites.push(...at.infos, ...ff.infos, block);
     layers.push(tree.add(path, new EncoderLayer(spec, at.keys, ff.keys, block.path)));
   }

@@ -1,17 +1,20 @@
 // Backbones: find a Hugging Face model directory (plain or hub-cache layout), build its family's
 // task model, and load its weights by name.
 import { readFileSync, statSync } from 'node:fs';
-import { findModelDir, readModelSizes } from '../../plan/index.js';
+import { findModelDir, isLayersModelDir, layersModelConfig, readModelSizes } from '../../plan/index.js';
 import { join, resolve } from 'node:path';
 import { PeftError } from '../../errors.js';
 import { familyFor } from './registry.js';
 import { loadWeights, type LoadReport } from './weights.js';
 import { openSafetensorsModel } from '../io/safetensors-index.js';
+import { openLayersModelWeights } from '../io/tfjs-weights.js';
+import { randomInit } from './random-init.js';
 import type { Family, TaskModel, TaskOptions } from './types.js';
 
 export * from './types.js';
 export { familyFor, FAMILIES, supportedModelTypes } from './registry.js';
 export { loadWeights, countParams } from './weights.js';
+export { taskOptionsOf } from './task-options.js';
 
 /**
  * The directory that holds config.json: `path` itself, or for a hub cache folder
@@ -27,6 +30,11 @@ export function resolveModelDir(path: string): string {
 const MAX_CONFIG_BYTES = 16 << 20;
 
 export function readModelConfig(dir: string): Record<string, unknown> {
+  if (isLayersModelDir(dir)) {
+    const read = layersModelConfig(dir);
+    if ('error' in read) throw new PeftError('FORMAT', read.error, { where: join(dir, 'model.json'), hint: read.hint });
+    return read.config;
+  }
   const file = join(dir, 'config.json');
   let raw: unknown;
   try {
@@ -65,6 +73,8 @@ export function buildBackbone(path: string, opts: TaskOptions): { dir: string; m
 /** Builds the task model and loads its weights (lazily read, tensor by tensor). */
 export function loadBackbone(path: string, opts: TaskOptions & { seed?: number }): { dir: string; model: TaskModel; report: LoadReport } {
   const { dir, model } = buildBackbone(path, opts);
-  const report = loadWeights(model, openSafetensorsModel(dir), { seed: opts.seed });
+  if (opts.init === 'random') return { dir, model, report: randomInit(model, opts.seed ?? 0) };
+  const source = isLayersModelDir(dir) ? openLayersModelWeights(dir, model.config) : openSafetensorsModel(dir);
+  const report = loadWeights(model, source, { seed: opts.seed });
   return { dir, model, report };
 }

@@ -10,6 +10,7 @@ import { gpt2Family } from './gpt2.js';
 import { bartFamily } from './bart.js';
 import { mbartFamily } from './mbart.js';
 import { t5Family } from './t5.js';
+import { VISION_FAMILIES } from './vision-registry.js';
 
 export const FAMILIES: Family[] = [
   llamaFamily,
@@ -21,6 +22,7 @@ export const FAMILIES: Family[] = [
   bartFamily,
   mbartFamily,
   t5Family,
+  ...VISION_FAMILIES,
 ];
 
 export function supportedModelTypes(): string[] {

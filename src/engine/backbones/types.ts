@@ -7,14 +7,24 @@ import type { ForwardContext } from '../nn/context.js';
 import type { AttentionCache } from '../nn/attention.js';
 import type { FamilyInfo, TaskType } from '../../plan/index.js';
 
-export type SiteKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation';
+export type SiteKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation' | 'conv';
+
+/** A convolution's geometry at a `conv` site (what a module that convolves like it needs). */
+export interface ConvGeometry {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
+  dilation: [number, number];
+  /** 1, or the input channels (depthwise). */
+  groups: number;
+}
 
 /** One place in the backbone where the unified view's modules attach (plain data). */
 export interface SiteInfo {
   /** Unique key and naming path: the HF module path for linear sites (`model.layers.0.self_attn.q_proj`). */
   path: string;
-  /** `model` for decoder-only/encoder-only stacks, `encoder`/`decoder` for encoder-decoders. */
-  stack: 'model' | 'encoder' | 'decoder';
+  /** `model` for decoder-only/encoder-only stacks, `encoder`/`decoder` for encoder-decoders, `text`/`vision` for two towers (CLIP). */
+  stack: 'model' | 'encoder' | 'decoder' | 'text' | 'vision';
   /** Layer index within its stack; -1 for embeddings. */
   layer: number;
   /** Canonical position: `self_attn.query`, `cross_attn.heads`, `ffn.output`, `embeddings`, … */
@@ -31,6 +41,10 @@ export interface SiteInfo {
    * which the layer applies to x + h right after this site. Absent where the family is pre-LN.
    */
   norm?: string;
+  /** Convolution sites: the convolution's geometry (x and h are channels-last [B, H, W, C]). */
+  conv?: ConvGeometry;
+  /** Sites whose h has a coarser grid than x (a downsampling block or convolution): x cannot feed a parallel module there. */
+  stride?: number;
 }
 
 export interface ModelInputs {
@@ -38,6 +52,8 @@ export interface ModelInputs {
   attentionMask?: tf.Tensor2D;
   tokenTypeIds?: tf.Tensor2D;
   pixelValues?: tf.Tensor4D;
+  /** Audio models: log-mel filterbank frames [B, T, mel] (AST's input_values). */
+  inputValues?: tf.Tensor3D;
   decoderInputIds?: tf.Tensor2D;
   decoderAttentionMask?: tf.Tensor2D;
   /**
@@ -55,13 +71,18 @@ export interface ModelOutputs {
   lastHidden: tf.Tensor3D;
   /** Embedding output plus one per layer (only when asked for). */
   hiddenStates?: tf.Tensor3D[];
+  /** The vector the classification head reads (BERT's pooler output, a CNN's pooled features). */
   pooled?: tf.Tensor2D;
+  /** Convolutional backbones: the last feature map, channels-last [B, H, W, C]. */
+  featureMap?: tf.Tensor4D;
   encoderLastHidden?: tf.Tensor3D;
   encoderHiddenStates?: tf.Tensor3D[];
   /** Encoder-decoders: the decoder's embedding output plus one per layer (`hiddenStates` holds the same). */
   decoderHiddenStates?: tf.Tensor3D[];
   /** Effective attention mask after any prepended prompt [B, T'] (for losses over positions). */
   attentionMask?: tf.Tensor2D;
+  /** Two-tower models (CLIP): each tower's normalised embeddings and what they come from. */
+  towers?: { imageEmbeds: tf.Tensor2D; textEmbeds: tf.Tensor2D; visionPooled: tf.Tensor2D; textLastHidden?: tf.Tensor3D };
 }
 
 export interface ForwardRequest {
@@ -126,6 +147,10 @@ export interface TaskModel {
    * Classification and ViTForImageClassification leave out the pooler their XxxModel has.
    */
   baseModelParams?: number;
+  /** clip-cls: the label prompts' token ids (label-major, one row per template) the zero-shot head encodes. */
+  setLabelPrompts?(prompts: { ids: tf.Tensor2D; mask: tf.Tensor2D; labels: number; templates: number }): void;
+  /** The layer a parameter belongs to, when the family numbers layers otherwise than `.layers.N.` in its names. */
+  layerOf?(name: string): number | null;
   forward(inputs: ModelInputs, ctx: ForwardContext, req?: ForwardRequest): ModelOutputs;
 }
 
@@ -133,7 +158,10 @@ export interface TaskOptions {
   task: TaskType;
   numLabels?: number;
   pooling?: 'last' | 'first' | 'mean' | null;
-  /** Classifier dropout and the like are off unless training. */
+  /** Convolutional backbones: the input resolution (default: the model's own). */
+  imageSize?: number;
+  /** 'random': initialise every parameter from the seed instead of reading the weights. */
+  init?: 'random';
 }
 
 /** A family: its catalog entry (src/plan/families.ts, shared with the planner) and its builder. */

@@ -56,8 +56,17 @@ export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: 
         hint: 'the weights file does not belong to this config.json, or it is incomplete',
       });
     }
-    readInto(p, src, found);
     taken.add(found);
+    // a task head of another size than the checkpoint's (a new label set): initialised afresh,
+    // as transformers does with ignore_mismatched_sizes
+    const shape = src.info(found).shape;
+    if (isHead(name) && (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i]))) {
+      const values = name.endsWith('bias') ? new Float32Array(p.size) : normalArray(p.size, opts.initStd ?? 0.02, seedFor(opts.seed ?? 0, name));
+      p.set(tf.tensor(values, [...p.shape]));
+      initialized.push(name);
+      continue;
+    }
+    readInto(p, src, found);
     loaded++;
   }
   // buffers the checkpoint stores (BART's final_logits_bias): read when present, zeros otherwise
@@ -71,6 +80,8 @@ export function loadWeights(model: TaskModel, src: TensorSource, opts: { seed?: 
       initialized.push(name);
     }
   }
+  // torch's BatchNorm bookkeeping (an int64 step count): not model state here
+  for (const n of src.names()) if (n.endsWith('.num_batches_tracked')) taken.add(n);
   for (const [alias] of Object.entries(model.tied)) {
     for (const c of candidates(alias, model.basePrefix)) if (src.has(c)) taken.add(c);
   }

@@ -19,7 +19,7 @@ export interface TokenExample {
   target?: Int32Array;
   /** seq2seq: decoder inputs, the target shifted right by the model's own rule. */
   decoderIds?: Int32Array;
-  /** image-cls: pixels [C·H·W], normalised as the model's image processor does. */
+  /** image-cls: pixels [C·H·W], normalised as the model's image processor does; audio-cls: input_values [T·mel]. */
   pixels?: Float32Array;
   /** Where the example came from (`file:line`), when kept. */
   where?: string;
@@ -42,6 +42,9 @@ export interface Batch {
   /** image-cls: [B, C, H, W] pixels. */
   pixelValues?: Float32Array;
   pixelShape?: [number, number, number];
+  /** audio-cls: [B, T, mel] filterbank frames. */
+  inputValues?: Float32Array;
+  audioShape?: [number, number];
   /** Real (non-pad) tokens in the batch (target tokens for seq2seq, examples for images). */
   tokens: number;
   /** Places of the examples, when the set kept them. */
@@ -69,6 +72,8 @@ export interface CollateOptions {
   padSide?: 'left' | 'right';
   /** Image examples: [C, H, W]. */
   pixelShape?: [number, number, number];
+  /** Audio examples: [T, mel]. */
+  audioShape?: [number, number];
 }
 
 export interface DataCursor {
@@ -112,7 +117,13 @@ export function collate(examples: readonly TokenExample[], opts: CollateOptions 
     batch.decoderInputIds = padded(examples.map((e) => e.decoderIds), S, o.padId, 'right');
     batch.tokens = examples.reduce((n, e) => n + (e.target?.length ?? 0), 0);
   }
-  if (examples.some((e) => e.pixels)) {
+  if (examples.some((e) => e.pixels) && o.audioShape) {
+    const n = o.audioShape[0] * o.audioShape[1];
+    batch.inputValues = new Float32Array(B * n);
+    examples.forEach((e, b) => batch.inputValues!.set(e.pixels!, b * n));
+    batch.audioShape = o.audioShape;
+    batch.tokens = B;
+  } else if (examples.some((e) => e.pixels)) {
     const shape = o.pixelShape;
     if (!shape) throw new Error('collate: image examples need pixelShape');
     const n = shape[0] * shape[1] * shape[2];

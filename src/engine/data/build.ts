@@ -9,9 +9,12 @@ import type { TextTokenizer } from '../tokenizers/index.js';
 import { PeftError } from '../../errors.js';
 import { Batcher, type CollateOptions } from './batches.js';
 import { BlockPacker } from './lm-blocks.js';
-import { decoderShiftOf, ExampleEncoder, isEncodeProblem, type EncodeSpec } from './encode.js';
+import { dirname } from 'node:path';
+import { decoderShiftOf, ExampleEncoder, isEncodeProblem, NO_TOKENIZER, type EncodeSpec } from './encode.js';
 import { imageSpec } from './images.js';
+import { audioSpec } from './audio/features.js';
 import { ExampleReader } from './examples.js';
+import { columnsByPosition } from './rows.js';
 import { resolveSplits } from './split.js';
 import { TokenStore, DEFAULT_STORE_BYTES } from './token-store.js';
 import type { BadRowReport, ScanResult, SourceOptions } from './types.js';
@@ -63,9 +66,15 @@ export interface SplitOptions extends BuildOptions {
   unlabelled?: boolean;
 }
 
-/** A split's column mapping: its own over `data.columns`. */
+/**
+ * A split's column mapping: its own over `data.columns`. Columns named by position (`0..63`,
+ * `64`) describe headerless CSV/TSV rows: a file of another format (IDX images, JSONL) given for
+ * the same task (`peft eval --data`, `peft adapt-test --data`) is read by its own field names.
+ */
 export function columnsOf(plan: Plan, split: DataSplitPlan): Record<string, string> {
-  return split.columns ? { ...plan.data.columns, ...split.columns } : plan.data.columns;
+  const columns = split.columns ? { ...plan.data.columns, ...split.columns } : plan.data.columns;
+  if (split.format !== 'csv' && split.format !== 'tsv' && columnsByPosition(columns)) return {};
+  return columns;
 }
 
 /** How plain-text files become rows for the task: paragraphs for language modelling. */
@@ -84,11 +93,21 @@ export function encodeSpecFor(plan: Plan, model: ModelInfo | undefined, extra: P
   const config = model?.config ?? {};
   const spec: EncodeSpec = { task: plan.task.type, maxLength: plan.data.maxLength, typeIds: typeof config.type_vocab_size === 'number', ...extra };
   if (plan.task.type === 'seq2seq') spec.decoder = decoderShiftOf(config);
-  if (plan.task.type === 'image-cls') {
-    if (!model) throw new Error('image-cls data needs the model config (image size, channels)');
-    spec.image = imageSpec(config, model.dir);
+  if (plan.task.type === 'image-cls' || plan.task.type === 'clip-cls') {
+    if (!model) throw new Error('image data needs the model config (image size, channels)');
+    spec.image = imageSpec(imageConfig(config), model.dir);
+  }
+  if (plan.task.type === 'audio-cls') {
+    if (!model) throw new Error('audio data needs the model config (mel bins, frames)');
+    spec.audio = audioSpec(config, model.dir);
   }
   return spec;
+}
+
+/** The config that describes a model's image input (a two-tower model's vision tower). */
+export function imageConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const v = config.vision_config;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : config;
 }
 
 /** Pad id and padding side for batches. */
@@ -96,22 +115,28 @@ export function collateOptionsFor(plan: Plan, tok: TextTokenizer | null, model: 
   const cfgPad = model?.config.pad_token_id;
   const padId = tok?.padId ?? (typeof cfgPad === 'number' ? cfgPad : null) ?? tok?.eosId ?? 0;
   const out: CollateOptions = { padId, padSide: tok?.paddingSide ?? 'right' };
-  if (plan.task.type === 'image-cls') {
-    const s = imageSpec(model?.config ?? {}, model?.dir);
+  if (plan.task.type === 'image-cls' || plan.task.type === 'clip-cls') {
+    const s = imageSpec(imageConfig(model?.config ?? {}), model?.dir);
     out.pixelShape = [s.channels, s.size, s.size];
+  }
+  if (plan.task.type === 'audio-cls') {
+    const a = audioSpec(model?.config ?? {}, model?.dir);
+    out.audioShape = [a.maxLength, a.melBins];
   }
   return out;
 }
 
 /** Reads, encodes and stores one split. */
 export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextTokenizer | null, opts: SplitOptions): Promise<{ batcher: Batcher; stats: SplitStats }> {
-  if (plan.task.type !== 'image-cls' && !tok) {
+  if (!NO_TOKENIZER.includes(plan.task.type) && !tok) {
     throw new PeftError('RECIPE', `task ${plan.task.type} needs a tokenizer`, { where: 'backbone.path', hint: 'the backbone directory ships no tokenizer' });
   }
   const task = plan.task.type;
   const packing = task === 'causal-lm' && plan.data.packing;
   const textFile = split.format === 'text';
-  const encoder = new ExampleEncoder(tok, encodeSpecFor(plan, opts.model, { keepWhere: opts.keepWhere, unlabelled: opts.unlabelled }));
+  const encoder = new ExampleEncoder(tok, encodeSpecFor(plan, opts.model, {
+    keepWhere: opts.keepWhere, unlabelled: opts.unlabelled, baseDir: split.path ? dirname(split.path) : undefined,
+  }));
   // packing counts blocks, not rows, against the limit
   const blockLimit = packing ? limitOf(split.limit, opts.limit) : null;
   const reader = new ExampleReader(packing ? { ...split, limit: null } : split, {

@@ -8,13 +8,16 @@
 //   seq2seq               source → input ids; target → labels, and decoder inputs shifted right by
 //                         the model's own rule (BART/T5: the start token first; mBART: the last
 //                         token, its language code, wraps to the front);
-//   image-cls             pixels → pixel_values (images.ts).
+//   image-cls, clip-cls   pixels → pixel_values (images.ts);
+//   audio-cls             a WAV file or samples → log-mel input_values (audio/features.ts).
 // A row that cannot become an example (an image of the wrong shape) is a RowProblem, as in rows.ts.
 import type { TaskType } from '../../plan/index.js';
 import type { TextTokenizer } from '../tokenizers/index.js';
 import type { TokenExample } from './batches.js';
 import type { Example, RowProblem } from './types.js';
 import { toPixelValues, type ImageSpec } from './images.js';
+import { loadClip, toInputValues, type AudioSpec } from './audio/features.js';
+import { PeftError } from '../../errors.js';
 
 export const IGNORE_INDEX = -100;
 
@@ -34,6 +37,9 @@ export interface EncodeSpec {
   decoder?: DecoderShift;
   /** image-cls: the model's input geometry and normalisation. */
   image?: ImageSpec;
+  /** audio-cls: the feature extractor's settings, and the directory audio paths are relative to. */
+  audio?: AudioSpec;
+  baseDir?: string;
   /** Keep `where` on each example (evaluation, prediction). */
   keepWhere?: boolean;
   /** Do not require labels (prediction). */
@@ -73,12 +79,15 @@ function specialsAround(tok: TextTokenizer): { prefix: number[]; suffix: number[
   return { prefix: [], suffix: [] };
 }
 
+/** Tasks whose examples are not text. */
+export const NO_TOKENIZER: readonly TaskType[] = ['image-cls', 'audio-cls', 'clip-cls'];
+
 export class ExampleEncoder {
   private specials: { prefix: number[]; suffix: number[] } | null = null;
   private spaceBeforeWords: boolean | null = null;
 
   constructor(private readonly tok: TextTokenizer | null, readonly spec: EncodeSpec) {
-    if (spec.task !== 'image-cls' && tok === null) throw new Error(`task ${spec.task} needs a tokenizer`);
+    if (!NO_TOKENIZER.includes(spec.task) && tok === null) throw new Error(`task ${spec.task} needs a tokenizer`);
   }
 
   private get tokenizer(): TextTokenizer {
@@ -103,7 +112,11 @@ export class ExampleEncoder {
         out = examples.map((e) => this.seq2seq(e));
         break;
       case 'image-cls':
+      case 'clip-cls':
         out = examples.map((e) => this.image(e));
+        break;
+      case 'audio-cls':
+        out = examples.map((e) => this.audio(e));
         break;
     }
     if (this.spec.keepWhere) out.forEach((o, i) => {
@@ -182,6 +195,22 @@ export class ExampleEncoder {
     const pixels = toPixelValues(e.image, e.shape, spec);
     if (typeof pixels === 'string') return { reason: 'type', message: pixels };
     const ex: TokenExample = { ids: new Int32Array(0), pixels };
+    if (e.label !== undefined) ex.label = e.label;
+    return ex;
+  }
+
+  private audio(e: Example): TokenExample | RowProblem {
+    const spec = this.spec.audio;
+    if (!spec) throw new Error('audio-cls encoding needs the model audio spec');
+    if (e.audio === undefined) return { reason: 'missing', message: 'the row has no audio' };
+    let samples: Float32Array;
+    try {
+      samples = loadClip(e.audio, spec, this.spec.baseDir ?? '.');
+    } catch (err) {
+      if (err instanceof PeftError) return { reason: 'type', message: `${err.message}${err.where ? ` (${err.where})` : ''}`, hint: err.hint };
+      throw err;
+    }
+    const ex: TokenExample = { ids: new Int32Array(0), pixels: toInputValues(samples, spec) };
     if (e.label !== undefined) ex.label = e.label;
     return ex;
   }

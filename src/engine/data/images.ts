@@ -33,10 +33,13 @@ export function imageSpec(config: Record<string, unknown>, modelDir?: string): I
     }
   }
   const normalize = pre.do_normalize !== false;
+  // a config may carry its own normalisation (a tfjs model's, synthesized from its topology)
+  const mean = pre.image_mean ?? config.image_mean;
+  const std = pre.image_std ?? config.image_std;
   return {
     channels, size,
-    mean: normalize ? list(pre.image_mean, channels, 0.5) : new Array<number>(channels).fill(0),
-    std: normalize ? list(pre.image_std, channels, 0.5) : new Array<number>(channels).fill(1),
+    mean: normalize ? list(mean, channels, 0.5) : new Array<number>(channels).fill(0),
+    std: normalize ? list(std, channels, 0.5) : new Array<number>(channels).fill(1),
   };
 }
 

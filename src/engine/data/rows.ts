@@ -9,9 +9,9 @@ import { LabelSet } from './labels.js';
 import type { Example, Row, RowProblem } from './types.js';
 
 /** The roles a column can play; the keys of `data.columns`. */
-export type Role = 'text' | 'text_pair' | 'label' | 'target' | 'tokens' | 'image';
+export type Role = 'text' | 'text_pair' | 'label' | 'target' | 'tokens' | 'image' | 'audio';
 
-const ROLES: readonly Role[] = ['text', 'text_pair', 'label', 'target', 'tokens', 'image'];
+const ROLES: readonly Role[] = ['text', 'text_pair', 'label', 'target', 'tokens', 'image', 'audio'];
 
 /** Columns tried, in order, when the recipe does not map a role. */
 const DEFAULT_COLUMNS: Record<Role, readonly string[]> = {
@@ -21,6 +21,7 @@ const DEFAULT_COLUMNS: Record<Role, readonly string[]> = {
   target: ['target', 'summary', 'highlights', 'output', 'answer'],
   tokens: ['tokens', 'words'],
   image: ['image', 'pixels'],
+  audio: ['audio', 'file', 'path', 'wav'],
 };
 
 /** Roles each task needs (`required`) and may use (`optional`). Labels are dropped when not wanted. */
@@ -31,6 +32,8 @@ const TASK_ROLES: Record<TaskType, { required: Role[]; optional: Role[] }> = {
   'token-cls': { required: ['tokens', 'label'], optional: [] },
   seq2seq: { required: ['text', 'target'], optional: [] },
   'image-cls': { required: ['image', 'label'], optional: [] },
+  'audio-cls': { required: ['audio', 'label'], optional: [] },
+  'clip-cls': { required: ['image', 'label'], optional: [] },
 };
 
 /** A column range for feature columns: `0..63` (inclusive), as in headerless numeric CSVs. */
@@ -156,6 +159,8 @@ export class RowMapper {
       }
       case 'image':
         return this.setImage(ex, col, value, row.shape);
+      case 'audio':
+        return this.setAudio(ex, col, value);
       case 'label':
         return this.setLabel(ex, col, value);
     }
@@ -198,6 +203,14 @@ export class RowMapper {
     }
     const dims = Array.isArray(shape) && shape.every((d) => Number.isInteger(d)) ? (shape as number[]) : null;
     ex.shape = dims !== null && dims.reduce((a, b) => a * b, 1) === ex.image.length ? [...dims] : [ex.image.length];
+    return null;
+  }
+
+  /** An audio clip: a WAV file's path (relative to the data file) or its samples as a list of numbers. */
+  private setAudio(ex: Example, col: string, value: unknown): RowProblem | null {
+    if (typeof value === 'string' && value.trim() !== '') ex.audio = value;
+    else if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'number' && Number.isFinite(x))) ex.audio = Float32Array.from(value as number[]);
+    else return { reason: 'type', message: `field "${col}" is ${describeValue(value)}, not audio (a WAV file's path or a list of samples)` };
     return null;
   }
 

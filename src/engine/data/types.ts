@@ -69,6 +69,8 @@ export interface Example {
   /** Pixels, row-major; IDX images are scaled to [0, 1], CSV feature columns are kept as read. */
   image?: Float32Array;
   shape?: number[];
+  /** audio-cls: a WAV file's path as the row gives it (relative to the data file), or samples. */
+  audio?: string | Float32Array;
 }
 
 /** Counts of rejected rows by reason, with the first place and message of each. */

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../../plan/index.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
-import { loadBackbone } from '../backbones/index.js';
+import { loadBackbone, taskOptionsOf } from '../backbones/index.js';
+import { prepareLabelPrompts } from '../backbones/label-prompts.js';
 import { injectMethod } from '../methods/index.js';
 import { loadAnyAdapter } from '../adapters/index.js';
 import { mixAdapters, type MixMode } from './adapter-mix.js';
+import { taskReadsText } from '../data/task-inputs.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { RunDir, RESOLVED_RECIPE } from '../train/run-dir.js';
 import type { Predictor } from './predict.js';
@@ -59,9 +61,7 @@ export async function openInference(plan: Plan, adapter: string | AdapterChoice 
   const adapterDir = choice ? choice.dirs[0] : null;
   tf.env().set('PROD', true);
   const backend = await initBackend(opts.backend);
-  const { dir, model } = loadBackbone(plan.backbone.path, {
-    task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling, seed: plan.seed,
-  });
+  const { dir, model } = loadBackbone(plan.backbone.path, { ...taskOptionsOf(plan), seed: plan.seed });
   const warnings: string[] = [];
   let peft;
   if (choice && choice.dirs.length === 1 && (choice.weights?.[0] ?? 1) === 1) {
@@ -92,7 +92,7 @@ export async function openInference(plan: Plan, adapter: string | AdapterChoice 
   }
   let tokenizer = null;
   let tokenizerError: PeftError | null = null;
-  if (plan.task.type !== 'image-cls') {
+  if (taskReadsText(plan.task.type)) {
     try {
       tokenizer = await loadTokenizer(dir);
     } catch (e) {
@@ -100,5 +100,6 @@ export async function openInference(plan: Plan, adapter: string | AdapterChoice 
       tokenizerError = e;
     }
   }
+  prepareLabelPrompts(model, plan.task, tokenizer);
   return { plan, model, peft, tokenizer, tokenizerError, backend, modelDir: dir, adapterDir, warnings, modelInfo: { config: model.config, dir } };
 }

@@ -124,7 +124,7 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     write(opts.logits ? { logits } : record(pred ?? { kind: 'none' }, ex ?? { where: '', index: 0 }, labels));
   const flushText = (slots: Slot[]) => {
     if (!s.tokenizer && s.tokenizerError && slots.some((x) => 'ok' in x)) throw s.tokenizerError;
-    encoder ??= new ExampleEncoder(s.tokenizer, encodeSpecFor(plan, s.modelInfo, { unlabelled: true }));
+    encoder ??= new ExampleEncoder(s.tokenizer, encodeSpecFor(plan, s.modelInfo, { unlabelled: true, baseDir: dirname(resolve(input.path)) }));
     const good = slots.filter((x): x is { ok: Example } => 'ok' in x).map((x) => x.ok);
     const encoded = good.length > 0 ? encoder.encode(good) : [];
     const ready = encoded.filter((e): e is Exclude<(typeof encoded)[number], RowProblem> => !isEncodeProblem(e));

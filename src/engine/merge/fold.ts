@@ -11,6 +11,8 @@ import type { SiteInfo } from '../backbones/types.js';
 import type { ModulePlan } from '../../plan/index.js';
 import type { Foldable, WeightFold } from '../methods/types.js';
 import { PeftError } from '../../errors.js';
+import type { Conv2d } from '../nn/conv.js';
+import { convFoldProblem, foldIntoConv } from './fold-conv.js';
 
 export interface MergeReport {
   /** `<module> → <projection path>` for every folded site. */
@@ -88,10 +90,20 @@ function mergeOrCheck(peft: PeftModel, apply: boolean): MergeReport {
   for (const m of peft.modules) {
     for (const site of m.sites) {
       const f = foldOf(store.get(`${site.path}.${m.plan.name}`));
+      if (site.kind === 'conv') {
+        const conv = modules.get(site.path);
+        const why = convFoldProblem(conv, f);
+        if (why) throw refuse(m.plan, site, why);
+        if (apply) foldIntoConv(conv as Conv2d, f);
+        merged.push(`${m.plan.name} → ${site.path}`);
+        continue;
+      }
       let target: Target | null;
       switch (f.kind) {
         case 'refuse':
           throw refuse(m.plan, site, f.why);
+        case 'filter-delta':
+          throw refuse(m.plan, site, noWeights);
         case 'reweight':
           target = site.kind === 'linear' ? targetOf(peft, modules, site, 'output') : null;
           if (!target) throw refuse(m.plan, site, noWeights);

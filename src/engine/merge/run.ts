@@ -4,12 +4,14 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { RunDir } from '../train/run-dir.js';
 import { initBackend } from '../backend/index.js';
-import { loadBackbone, resolveModelDir } from '../backbones/index.js';
+import { loadBackbone, resolveModelDir, taskOptionsOf } from '../backbones/index.js';
 import { loadAdapter } from '../adapters/index.js';
 import { mergeIntoBackbone } from './fold.js';
 import { writeModelDir } from '../io/model-dir.js';
+import { writeLayersModelDir } from '../io/tfjs-write.js';
 import { ForwardContext } from '../nn/context.js';
 import { PeftError } from '../../errors.js';
+import { probeInputs } from './probe.js';
 
 export interface MergeRunResult {
   merged: string[];
@@ -62,12 +64,10 @@ export async function mergeRun(runDir: string, outDir: string, opts: { backend?:
   const plan = run.readPlan();
   checkMergeTarget(outDir, run, resolveModelDir(plan.backbone.path));
   await initBackend(opts.backend);
-  const { dir, model } = loadBackbone(plan.backbone.path, { task: plan.task.type, numLabels: plan.task.numLabels ?? undefined, pooling: plan.task.pooling });
+  const { dir, model } = loadBackbone(plan.backbone.path, taskOptionsOf(plan));
   const { peft } = loadAdapter(run.adapterDir, model, plan.seed);
-  // a probe batch: the same ids for both models
-  const vocab = model.dims.vocab || 100;
-  const ids = tf.tensor2d(Array.from({ length: 2 * 12 }, (_, i) => (i * 37 + 11) % vocab), [2, 12], 'int32');
-  const inputs = plan.task.type === 'seq2seq' ? { inputIds: ids, decoderInputIds: ids } : { inputIds: ids };
+  // a probe batch: the same inputs for both models
+  const inputs = probeInputs(model, plan.task.type);
   const before = tf.tidy(() => model.forward(inputs, peft.context({ training: false })).logits.dataSync());
   const report = mergeIntoBackbone(peft);
   const after = tf.tidy(() => model.forward(inputs, ForwardContext.plain(false)).logits.dataSync());
@@ -75,6 +75,6 @@ export async function mergeRun(runDir: string, outDir: string, opts: { backend?:
   for (let i = 0; i < before.length; i++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(before[i] - after[i]));
   const labels = plan.task.labels;
   const config = labels ? { id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])) } : {};
-  const files = writeModelDir(model, dir, outDir, { config });
+  const files = model.family === 'tfjs-layers' ? writeLayersModelDir(model, dir, outDir) : writeModelDir(model, dir, outDir, { config });
   return { merged: report.merged, files, family: model.family, maxLogitDiff };
 }

@@ -75,10 +75,23 @@ export function matchSites(model: TaskModel, plan: ModulePlan): SiteInfo[] {
     for (const s of found) {
       const why = functionMisfit(plan, s.position, s.kind);
       if (why) throw new PeftError('RECIPE', `${plan.function} cannot go at ${s.position}: ${why}`, { where: `method.modules.${plan.name}` });
+      const strided = stridedInput(plan, s);
+      if (strided) throw new PeftError('RECIPE', `${plan.function} cannot read x at ${s.path}: ${strided}`, { where: `method.modules.${plan.name}`, hint: 'use insertion: sequential there, or another position' });
       if (!out.includes(s)) out.push(s);
     }
   }
   return out;
+}
+
+/**
+ * Why a parallel module cannot read x at a site whose h is on a coarser grid (a strided
+ * convolution, a downsampling block): x and h differ in size. A low-rank update of a convolution
+ * kernel convolves x like the site, so it can.
+ */
+function stridedInput(plan: ModulePlan, s: SiteInfo): string | null {
+  if (plan.insertion !== 'parallel' || !s.stride || s.stride <= 1) return null;
+  if (plan.function === 'lowrank' && s.kind === 'conv') return null;
+  return `h is ${s.stride}× coarser than x there (a downsampling ${s.kind === 'conv' ? 'convolution' : 'block'})`;
 }
 
 export interface InjectOptions {

@@ -15,13 +15,13 @@ import { buildCombination } from './random-combination.js';
 import { buildBank } from './vector-bank.js';
 import { buildShards } from './shard-pool.js';
 import { buildLdu } from './ldu.js';
-import { buildTucker } from './flora.js';
 import { buildTriangular } from './triangular.js';
 import { buildExperts } from './experts.js';
 import { buildCorda } from './corda.js';
 import { buildBranched } from './branches.js';
 import { buildOrthogonal } from './orthogonal.js';
 import { buildQuantized } from './quantized.js';
+import { buildLowRankSites } from './lowrank-sites.js';
 
 export class LowRank extends SiteModule {
   protected readonly nonlinear = null;
@@ -48,6 +48,8 @@ export const lowrankModule: FunctionModule<'lowrank'> = {
     const o = c.plan.options;
     if (c.plan.heads === 'multi') return buildMultiHead(c, o.rank, 'identity');
     if (o.dora) return buildDora(c);
+    // convolution sites (LoRA as Conv2d pairs) and FLoRA's Tucker cores: one module class per site kind
+    if (o.factorization === 'tucker' || c.sites.some((s) => s.conv)) return buildLowRankSites(c);
     if (o.orthogonal) return buildOrthogonal(c);
     if (o.quantize_bits) return buildQuantized(c);
     if (o.basis === 'shared') return buildShared(c);
@@ -55,7 +57,6 @@ export const lowrankModule: FunctionModule<'lowrank'> = {
     if (o.basis === 'bank') return buildBank(c);
     if (o.basis === 'shards') return buildShards(c);
     if (o.factorization === 'ldu') return buildLdu(c);
-    if (o.factorization === 'tucker') return buildTucker(c);
     if (o.factorization === 'triangular') return buildTriangular(c);
     if (o.experts !== 1) return buildExperts(c);
     if (o.init === 'corda') return buildCorda(c);

@@ -3,13 +3,15 @@
 // tensors a selection draws: HFT) and the task head. Everything else stays a plain tensor that no
 // gradient ever touches.
 import type { Param } from '../nn/module.js';
+import { batchNorms } from '../nn/batch-norm.js';
 import type { PeftModel } from './inject.js';
 import { resolveLayers } from '../../plan/index.js';
 
 export interface TrainableSet {
   /** name → parameter, in a stable order (adapter modules first, then backbone). */
   params: Map<string, Param>;
-  /** Backbone parameters that train (they are saved in full, as Python peft's modules_to_save). */
+  /** Backbone parameters that train (they are saved in full, as Python peft's modules_to_save), and the
+   *  batch-norm running statistics that move with them under full fine-tuning. */
   backboneNames: string[];
 }
 
@@ -34,7 +36,7 @@ export function selectTrainable(peft: PeftModel): TrainableSet {
   for (const [name, p] of peft.model.root.namedParams()) {
     let train = (peft.method.trainHead && isHeadParam(peft, name)) || whole.has(name);
     for (const u of peft.method.unfreeze) {
-      const layer = layerOf(name);
+      const layer = peft.model.layerOf?.(name) ?? layerOf(name);
       const inLayers = layer === null ? u.layers === 'all' : resolveLayers(u.layers, depth).includes(layer);
       if (!inLayers) continue;
       if (u.target === 'all') train = true;
@@ -49,5 +51,22 @@ export function selectTrainable(peft: PeftModel): TrainableSet {
     }
   }
   for (const p of params.values()) p.makeTrainable();
+  backboneNames.push(...runningStatistics(peft, params));
   return { params, backboneNames };
+}
+
+/**
+ * Batch norms keep their running statistics frozen (training normalises with them, as inference
+ * does) unless the method trains the whole backbone: full fine-tuning normalises with each
+ * batch's statistics and moves the running ones, as torch's train() mode does. Returns the
+ * names of the statistics that move (saved with the trained parameters).
+ */
+function runningStatistics(peft: PeftModel, params: Map<string, Param>): string[] {
+  const full = peft.method.unfreeze.some((u) => u.target === 'all');
+  const moving: string[] = [];
+  for (const [, bn] of batchNorms(peft.model.root)) {
+    bn.updates = full && [bn.weight, bn.bias].some((p) => p !== null && params.has(p.fullName));
+    if (bn.updates) moving.push(bn.runningMean.fullName, bn.runningVar.fullName);
+  }
+  return moving;
 }

@@ -89,6 +89,7 @@ export interface FunctionModule<K extends FunctionKind> {
  * How an attached module folds into the backbone's weights (`peft merge`), as data the merger
  * applies to the projection the site belongs to — or why it cannot.
  *  - delta: ΔWᵀ [in, out] (scale included) added to the projection producing the site's h;
+ *  - filter-delta: the same for a convolution's kernel;
  *  - reweight: the projection's weight W [out, in] → a new W (DoRA);
  *  - scale: a vector that multiplies the representation (rows of the producing projection, or
  *    columns of the consuming one);
@@ -97,6 +98,8 @@ export interface FunctionModule<K extends FunctionKind> {
  */
 export type WeightFold =
   | { kind: 'delta'; matrix(): tf.Tensor2D }
+  /** A convolution's kernel update, as a tfjs filter [kh, kw, in, out] (scale included). */
+  | { kind: 'filter-delta'; filter(): tf.Tensor4D }
   | { kind: 'reweight'; weight(w: tf.Tensor2D): tf.Tensor2D }
   | { kind: 'scale'; vector(): tf.Tensor }
   | { kind: 'bias'; vector(): tf.Tensor }

@@ -13,6 +13,9 @@ export const geluTanh: Activation = (x) => fusedGelu(x, 'tanh');
 
 export const silu: Activation = (x) => tf.mul(x, tf.sigmoid(x));
 
+/** CLIP's quick GELU: x·σ(1.702·x). */
+export const quickGelu: Activation = (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+
 const TABLE: Record<string, Activation> = {
   relu: (x) => tf.relu(x),
   gelu,
@@ -21,6 +24,7 @@ const TABLE: Record<string, Activation> = {
   gelu_fast: geluTanh,
   silu,
   swish: silu,
+  quick_gelu: quickGelu,
   tanh: (x) => tf.tanh(x),
   sigmoid: (x) => tf.sigmoid(x),
   identity: (x) => x,

@@ -8,6 +8,8 @@ export interface LinearOptions {
   bias?: boolean;
   layout?: 'out_in' | 'in_out';
   tags?: string[];
+  /** Parameter names in the checkpoint (Keras' Dense: kernel / bias). */
+  names?: { weight: string; bias: string };
 }
 
 export class Linear extends Module {
@@ -19,8 +21,8 @@ export class Linear extends Module {
     super();
     this.layout = opts.layout ?? 'out_in';
     const shape = this.layout === 'out_in' ? [outFeatures, inFeatures] : [inFeatures, outFeatures];
-    this.weight = this.param('weight', shape, ['linear', ...(opts.tags ?? [])]);
-    this.bias = opts.bias === false ? null : this.param('bias', [outFeatures], ['bias', ...(opts.tags ?? [])]);
+    this.weight = this.param(opts.names?.weight ?? 'weight', shape, ['linear', ...(opts.tags ?? [])]);
+    this.bias = opts.bias === false ? null : this.param(opts.names?.bias ?? 'bias', [outFeatures], ['bias', ...(opts.tags ?? [])]);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

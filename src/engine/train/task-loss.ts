@@ -11,6 +11,9 @@ export function batchInputs(b: Batch): ModelInputs {
   if (b.pixelValues && b.pixelShape) {
     return { pixelValues: tf.tensor4d(b.pixelValues, [b.size, ...b.pixelShape]) };
   }
+  if (b.inputValues && b.audioShape) {
+    return { inputValues: tf.tensor3d(b.inputValues, [b.size, ...b.audioShape]) };
+  }
   const inputs: ModelInputs = {
     inputIds: tf.tensor2d(b.inputIds, [b.size, b.seqLen], 'int32'),
     attentionMask: tf.tensor2d(b.attentionMask, [b.size, b.seqLen]),

@@ -11,7 +11,7 @@ export const INSERTIONS: readonly Insertion[] = ['parallel', 'sequential'];
 export const COMPOSITIONS: readonly Composition[] = ['add', 'scaled', 'gated'];
 
 /** What kind of representation a position is, as families report their sites. */
-export type PositionKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation';
+export type PositionKind = 'linear' | 'sublayer' | 'heads' | 'embeddings' | 'activation' | 'conv';
 
 /** Which layers of each stack a module goes into. Resolved against the backbone's depth. */
 export type LayerSelector =

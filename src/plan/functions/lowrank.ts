@@ -12,6 +12,7 @@
 import { OPTIONS } from './options.js';
 import { alphaOverRank, defineFunction, type DecidedOptions, type ModuleShape } from './spec.js';
 import { needsInput, weightOnly } from './misfits.js';
+import { checkFactorization, convMisfit } from './lowrank-conv.js';
 
 const SLICE_HINT = 'put DoRA at attn.qkv, or use an additive function (lowrank without dora, bottleneck, scaling, bias) there';
 
@@ -106,7 +107,7 @@ function combinations(o: LowrankOptions, m: ModuleShape): Problem[] {
   return out;
 }
 
-function sizes(o: LowrankOptions): Problem[] {
+function sizes(o: LowrankOptions, m: ModuleShape): Problem[] {
   const out: Problem[] = [];
   if (o.experts !== 1) {
     const counts = Array.isArray(o.experts) ? o.experts : [o.experts];
@@ -121,8 +122,13 @@ function sizes(o: LowrankOptions): Problem[] {
       out.push({ key: 'rank', message: 'with every shard private (private_rank = pool_rank) each layer sees exactly pool_rank ranks', hint: `set rank: ${o.pool_rank}` });
     }
   }
-  if (o.factorization === 'tucker' && o.core!.length !== 2) {
-    out.push({ key: 'core', message: `a projection's weight has 2 modes, so the core has 2 ranks (got ${o.core!.length})`, hint: 'N-mode cores are for convolution kernels' });
+  // a projection's weight has 2 modes; a kernel 4 (in, out, kh, kw), and a 2-rank core there leaves the kernel modes at min(k, 2)
+  const kernels = m.positions.some((p) => /^((text|vision)\.)?conv(\.|$)/.test(p));
+  if (o.factorization === 'tucker' && o.core!.length !== 2 && !(kernels && o.core!.length === 4)) {
+    out.push({
+      key: 'core', message: `a projection's weight has 2 modes, so the core has 2 ranks (got ${o.core!.length})`,
+      hint: kernels ? 'at convolutions: [r_in, r_out] or [r_in, r_out, r_kh, r_kw]' : 'N-mode cores are for convolution kernels',
+    });
   }
   return out;
 }
@@ -138,6 +144,8 @@ export const LOWRANK = defineFunction({
   inits: ['lora', 'gaussian', 'bert', 'random', 'corda'],
   perHead: true,
   misfit({ role, kind, sliced, heads, options }) {
+    const conv = convMisfit(role, options);
+    if (conv) return conv;
     if (options.dora && sliced) return `${role} is a slice of a fused q/k/v projection here, with no weight matrix of its own: ${SLICE_HINT}`;
     if (options.dora && kind !== 'linear') return 'DoRA rescales a weight matrix, so it only goes at a projection (attn.query, ffn.down_proj, …)';
     if (options.factorization === 'ldu') return weightOnly('LoLDU', 'decomposes the projection\'s weight (LU)', { role, kind, sliced, heads, options });
@@ -147,7 +155,7 @@ export const LOWRANK = defineFunction({
   },
   scale: alphaOverRank,
   check(o, m) {
-    const problems = [...combinations(o, m), ...sizes(o)];
+    const problems = [...combinations(o, m), ...sizes(o, m), ...checkFactorization(o, m)];
     if (!o.dora) return problems;
     if (m.insertion !== 'parallel') problems.push({ key: 'insertion', message: 'DoRA rescales the adapted weight W + s·B·A: it needs insertion: parallel' });
     if (m.composition !== 'scaled' || m.scale === 'learned') {

@@ -145,8 +145,8 @@ export const OPTIONS = {
   save_projection: def<boolean>('save_projection', { type: 'boolean', description: 'Store the regenerated random tensors in the adapter file too (as Python peft\'s VeRA does by default), not only their seed.' }),
   core: def<number[]>('core', {
     type: 'array', minItems: 2, maxItems: 8, items: { type: 'integer', minimum: 1, maximum: MAX_SIZE },
-    'x-expected': 'the core\'s size per mode: [input side, output side] for a projection',
-    description: 'lowrank factorization: tucker (FLoRA): the core tensor\'s shape, one rank per mode (default [rank, rank]).',
+    'x-expected': 'the core\'s size per mode: [input side, output side] for a projection, optionally [in, out, kh, kw] at a convolution',
+    description: 'lowrank factorization: tucker (FLoRA): the core tensor\'s shape, one rank per mode (default [rank, rank]; at a convolution kernel the kh and kw modes default to min(k, 2)).',
   }),
   corda_mode: def<'kpm' | 'ipm'>('corda_mode', {
     type: 'string', enum: ['kpm', 'ipm'],

@@ -9,7 +9,7 @@ import { buildBackbone, countParams } from '../../../src/engine/backbones/index.
 import { inspectBackbone } from '../../../src/engine/inspect.js';
 import type { TaskType } from '../../../src/plan/index.js';
 
-interface Row {
+export interface Row {
   /** configs/backbones/<config> */
   config: string;
   /** param-counts/<checkpoint> and its key in counts.json */
@@ -20,11 +20,20 @@ interface Row {
   taskClass?: string;
 }
 
+// the families beyond text (their configs: configs/backbones/resnet-50, ast-base, clip-vit-base-patch32)
+const VISION_ROWS: Row[] = [
+  { config: 'resnet-50', checkpoint: 'microsoft-resnet-50', task: 'image-cls', base: 'ResNetModel', taskClass: 'ResNetForImageClassification' },
+  { config: 'ast-base', checkpoint: 'MIT-ast-finetuned-audioset-10-10-0.4593', task: 'audio-cls', base: 'ASTModel', taskClass: 'ASTForAudioClassification' },
+  // CLIPModel is the whole model (its zero-shot head has no parameters of its own)
+  { config: 'clip-vit-base-patch32', checkpoint: 'openai-clip-vit-base-patch32', task: 'clip-cls', base: 'CLIPModel', taskClass: 'CLIPModel' },
+];
+
 const ROWS: Row[] = [
   { config: 'bert-base-uncased', checkpoint: 'bert-base-uncased', task: 'seq-cls', base: 'BertModel', taskClass: 'BertForSequenceClassification' },
   { config: 'roberta-base', checkpoint: 'roberta-base', task: 'seq-cls', base: 'RobertaModel', taskClass: 'RobertaForSequenceClassification' },
   { config: 'distilbert-base-uncased', checkpoint: 'distilbert-base-uncased', task: 'seq-cls', base: 'DistilBertModel' },
   { config: 'vit-base-patch16-224', checkpoint: 'google-vit-base-patch16-224', task: 'image-cls', base: 'ViTModel' },
+  ...VISION_ROWS,
 ];
 
 const counts: Record<string, Record<string, number>> = HAVE_SHARED ? readJson(fixture('param-counts', 'counts.json')) : {};

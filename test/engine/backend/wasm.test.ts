@@ -24,6 +24,9 @@ export const ENGINE_KERNELS = [
   'Cos', 'Neg', 'Abs', 'Sign', 'IsNan', 'IsFinite', 'UnsortedSegmentSum', 'Identity', 'ArgMax', 'Prod', 'Einsum',
   'Softplus', 'Selu', 'Relu6', 'LeakyRelu', 'Elu', 'Log1p', 'Expm1', 'Reciprocal', 'SquaredDifference', 'ClipByValue',
   'Prelu', 'Mod', 'FloorDiv', 'Atan2', 'Range',
+  // convolutional backbones (conv2d, depthwise, pooling) and their gradients
+  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad',
   // used by the gradients of the above
   'Fill', 'ZerosLike', 'OnesLike', 'Pack', 'Unpack', 'SplitV', 'Step', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual',
   'Less', 'LessEqual', 'LogicalAnd', 'LogicalNot', 'ExpandDims', 'Floor', 'EluGrad', 'Cumprod',

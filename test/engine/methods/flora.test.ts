@@ -6,20 +6,20 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, assertClose, SKIP_NO_SHARED } from '../../helpers/fixtures.js';
 import { reference } from '../../helpers/reference.js';
-import { TuckerLowRank } from '../../../src/engine/methods/flora.js';
+import { TuckerLinear } from '../../../src/engine/methods/tucker-modules.js';
 import { injectMethod } from '../../../src/engine/methods/inject.js';
 import { composition, linearOf, siteRun, llama, plan, logits, maxDiff } from './helpers.js';
 
 const ref = reference('flora');
 const c = ref.case.cases.linear;
 
-function flora(core: tf.Tensor): TuckerLowRank {
-  const m = new TuckerLowRank(c.in, c.out, [c.r[0], c.r[1]]);
+function flora(core: tf.Tensor): TuckerLinear {
+  const m = new TuckerLinear([c.in, c.out], [c.r[0], c.r[1]]);
   m.configureComposition(composition(c.scale), c.in);
   m.nameTree();
   m.core.set(core);
-  m.factorIn.set(ref.t('linear.param_0'));
-  m.factorOut.set(ref.t('linear.param_1'));
+  m.factors[0].set(ref.t('linear.param_0'));
+  m.factors[1].set(ref.t('linear.param_1'));
   return m;
 }
 

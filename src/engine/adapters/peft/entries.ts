@@ -75,9 +75,9 @@ export function storedBuffers(peft: PeftModel): [string, Param][] {
   return peft.store.namedBuffers().filter(([, b]) => b.tags.has('stored'));
 }
 
-/** Backbone parameters saved in full: name → parameter. */
+/** Backbone parameters (and moving buffers: batch-norm statistics) saved in full: name → parameter. */
 export function backboneParams(peft: PeftModel, names: string[]): Map<string, Param> {
-  const all = new Map(peft.model.root.namedParams());
+  const all = new Map([...peft.model.root.namedParams(), ...peft.model.root.namedBuffers()]);
   return new Map(names.filter((n) => all.has(n)).map((n) => [n, all.get(n)!]));
 }
 

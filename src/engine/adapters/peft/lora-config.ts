@@ -33,7 +33,8 @@ function loraModules(peft: PeftModel): { plan: ModulePlanOf<'lowrank'>; sites: S
   for (const m of peft.modules) {
     const o = (m.plan as ModulePlanOf<'lowrank'>).options;
     for (const s of m.sites) {
-      if (s.kind !== 'linear' || bySite.has(s)) return null;
+      // peft's Linear and Conv2d LoRA layers (a depthwise convolution has no LoRA in peft)
+      if ((s.kind !== 'linear' && !(s.kind === 'conv' && s.conv?.groups === 1)) || bySite.has(s)) return null;
       bySite.set(s, { r: o.rank, alpha: o.alpha });
     }
   }

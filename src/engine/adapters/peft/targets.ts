@@ -18,8 +18,13 @@ function escapeRe(s: string): string {
  * dotted suffix without a layer number that selects no other site (`key`, `output.dense`), plus
  * layers_to_transform when only some layers are adapted; a full-path regex when names cannot say it.
  */
+/** Sites with a weight peft's LoRA can target by module name: linear layers and convolutions. */
+function weightSites(model: TaskModel): SiteInfo[] {
+  return model.sites.filter((s) => s.kind === 'linear' || s.kind === 'conv');
+}
+
 export function targetModulesFor(model: TaskModel, sites: SiteInfo[]): { target_modules: string[] | string; layers_to_transform: number[] | null } {
-  const linear = model.sites.filter((s) => s.kind === 'linear');
+  const linear = weightSites(model);
   const layers = [...new Set(sites.map((s) => s.layer))].sort((a, b) => a - b);
   const allLayers = [...new Set(linear.map((s) => s.layer))].every((l) => layers.includes(l));
   const pool = linear.filter((s) => allLayers || layers.includes(s.layer));
@@ -37,6 +42,8 @@ export function targetModulesFor(model: TaskModel, sites: SiteInfo[]): { target_
     if (!found) ok = false;
     else names.add(found);
   }
+  // peft counts layers by the number in a module's path; families that number them otherwise say so by name only
+  if (!allLayers && model.layerOf) ok = false;
   if (ok) {
     const target_modules = [...names].sort();
     const layers_to_transform = allLayers ? null : layers;
@@ -48,7 +55,7 @@ export function targetModulesFor(model: TaskModel, sites: SiteInfo[]): { target_
 
 /** The linear sites a peft target_modules (+ layers_to_transform) selects. */
 export function sitesForTargets(model: TaskModel, target: unknown, layersToTransform: unknown): SiteInfo[] {
-  const linear = model.sites.filter((s) => s.kind === 'linear');
+  const linear = weightSites(model);
   let pick: SiteInfo[];
   if (typeof target === 'string') {
     if (target === 'all-linear') pick = linear;

@@ -14,6 +14,8 @@ export const PEFT_TASK_TYPES: Record<TaskType, string | null> = {
   'token-cls': 'TOKEN_CLS',
   seq2seq: 'SEQ_2_SEQ_LM',
   'image-cls': null,
+  'audio-cls': null,
+  'clip-cls': null,
 };
 
 /** Python peft's task types whose task head it saves by itself (modules_to_save is implied). */

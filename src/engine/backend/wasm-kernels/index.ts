@@ -7,9 +7,10 @@ import { batchMatMulConfig } from './BatchMatMul.js';
 import { einsumConfig } from './Einsum.js';
 import { floorDivConfig } from './FloorDiv.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
+import { WASM_CONV_KERNELS } from './conv-kernels.js';
 
 /** Kernels wasm lacks. */
-export const WASM_EXTRA_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, einsumConfig];
+export const WASM_EXTRA_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, einsumConfig, ...WASM_CONV_KERNELS];
 
 /** Kernels wasm has but that differ from the cpu backend or are slow where training needs them,
  * wrapped: name → wrapper factory. */

@@ -22,6 +22,7 @@ import { tileConfig } from './Tile.js';
 import { transposeConfig } from './Transpose.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { fusedMatMulConfig } from './_FusedMatMul.js';
+import { convConfigs } from './conv/index.js';
 
 /** Configs with backendName 'native'. */
 export function nativeKernelConfigs(): KernelConfig[] {
@@ -44,5 +45,6 @@ export function nativeKernelConfigs(): KernelConfig[] {
     transposeConfig,
     unsortedSegmentSumConfig,
     fusedMatMulConfig,
+    ...convConfigs,
   ];
 }

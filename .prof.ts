@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from './src/engine/backend/index.ts';
+import { loadBackbone } from './src/engine/backbones/index.ts';
+import { ForwardContext } from './src/engine/nn/context.ts';
+await initBackend(process.argv[2]);
+const { model } = loadBackbone('assets/models/mobilenetv2-nsfwjs', { task: 'image-cls', numLabels: 10, imageSize: 64 });
+const x = tf.randomUniform([32, 3, 64, 64]) as tf.Tensor4D;
+tf.tidy(() => model.forward({ pixelValues: x }, ForwardContext.plain(false)).logits.dataSync());
+const p = await tf.profile(() => tf.tidy(() => { model.forward({ pixelValues: x }, ForwardContext.plain(false)).logits.dataSync(); }));
+const by = new Map<string, number>();
+for (const k of p.kernels) by.set(k.name, (by.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([n, t]) => `${n} ${t.toFixed(0)}`).join('\n'));
