@@ -3,12 +3,14 @@
 // only when every row is done (a failed or interrupted run leaves no half-written output). A row
 // that cannot be read is the data policy's: under `fail` the first one stops the run with its
 // file:line; under `skip` it gets an `{"error", "where"}` line, so output line i is input row i.
+// Rows are read a window at a time (WINDOW_BATCHES batches' worth) and run in batches of similar
+// length (a batch pads only to its own longest row), their results written back in input order.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DataSplitPlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
-import { collate } from '../data/batches.js';
+import { collate, MEGABATCH, type TokenExample } from '../data/batches.js';
 import { collateOptionsFor, encodeSpecFor } from '../data/build.js';
 import { ExampleEncoder, isEncodeProblem } from '../data/encode.js';
 import { countSourceRows, sourceOptionsFor } from '../data/examples.js';
@@ -36,6 +38,9 @@ export interface PredictFileResult {
 }
 
 type Slot = { ok: Example } | { bad: RowProblem; where: string };
+
+/** Batches' worth of rows sorted by length together (as the training sampler's length groups). */
+export const WINDOW_BATCHES = MEGABATCH;
 
 function record(p: Prediction, ex: Example, labels: LabelSet): Record<string, unknown> {
   switch (p.kind) {
@@ -83,22 +88,38 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
     skipped++;
     write({ error: problem.message, where });
   };
+  /** Predictions of the encoded rows, by position, run in batches of similar length. */
+  const predictAll = (encoded: (TokenExample | RowProblem)[]): (Prediction | undefined)[] => {
+    const ready = encoded.flatMap((e, at) => (isEncodeProblem(e) ? [] : [{ e, at }]));
+    ready.sort((a, b) => b.e.ids.length - a.e.ids.length || a.at - b.at);
+    const preds: (Prediction | undefined)[] = new Array(encoded.length);
+    for (let i = 0; i < ready.length; i += opts.batchSize) {
+      const chunk = ready.slice(i, i + opts.batchSize);
+      const r = predictBatch(s, collate(chunk.map((c) => c.e), collateOpts), { loss: false, generate: true, maxNewTokens: opts.maxNewTokens });
+      chunk.forEach((c, k) => (preds[c.at] = r.predictions[k]));
+    }
+    return preds;
+  };
   const flush = (slots: Slot[]) => {
     const good = slots.filter((x): x is { ok: Example } => 'ok' in x).map((x) => x.ok);
     const encoded = good.length > 0 ? encoder.encode(good) : [];
-    const ready = encoded.filter((e) => !isEncodeProblem(e));
-    const preds = ready.length > 0
-      ? predictBatch(s, collate(ready as Exclude<(typeof ready)[number], RowProblem>[], collateOpts), { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions
-      : [];
+    if (plan.data.onError === 'fail') {
+      // the first bad row stops the run before any of its window is computed
+      const firstBad = slots.find((x) => 'bad' in x) as { bad: RowProblem; where: string } | undefined;
+      if (firstBad) throw rowError(firstBad.bad, firstBad.where);
+      const k = encoded.findIndex(isEncodeProblem);
+      if (k >= 0) throw rowError(encoded[k] as RowProblem, good[k]!.where);
+    }
+    const preds = predictAll(encoded);
     let g = 0;
-    let k = 0;
     for (const slot of slots) {
       if ('bad' in slot) bad(slot.bad, slot.where);
       else {
-        const enc = encoded[g++]!;
+        const at = g++;
+        const enc = encoded[at]!;
         if (isEncodeProblem(enc)) bad(enc, slot.ok.where);
         else {
-          write(record(preds[k++] ?? { kind: 'none' }, slot.ok, labels));
+          write(record(preds[at] ?? { kind: 'none' }, slot.ok, labels));
           predicted++;
         }
       }
@@ -112,7 +133,7 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
       for (const item of items) {
         const m = item.problem ?? mapper.map(item.row, item.where, item.index);
         slots.push(isProblem(m) ? { bad: m, where: item.where } : { ok: m });
-        if (slots.length >= opts.batchSize) {
+        if (slots.length >= opts.batchSize * WINDOW_BATCHES) {
           flush(slots);
           slots = [];
         }

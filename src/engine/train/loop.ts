@@ -126,7 +126,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   };
   const runEval = (): boolean => {
     if (!data.validation) return false;
-    const r = evaluate(s, data.validation.sequential());
+    const r = evaluate(s, data.validation.byLength());
     const value = metricValue(r, trackMetric) ?? r.loss;
     const improved = metricIsBetter(trackMetric, value, best?.value ?? null, trackMode);
     if (improved) {

@@ -69,7 +69,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
   ev.onSession?.(s, run.path);
   const data = await buildData(plan, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
   ev.onData?.(data.stats);
-  const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
+  const before = data.validation ? evaluate(s, data.validation.byLength()) : null;
   if (before) {
     ev.onEvalBefore?.(before);
     run.appendMetrics({ type: 'eval', step: 0, phase: 'before', ...before.metrics, examples: before.examples });
@@ -82,7 +82,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
       ev.onStart?.(info);
     },
   }, Boolean(opts.resumeDir));
-  const after = data.validation ? evaluate(s, data.validation.sequential()) : null;
+  const after = data.validation ? evaluate(s, data.validation.byLength()) : null;
   if (after) {
     ev.onEvalAfter?.(after);
     run.appendMetrics({ type: 'eval', step: result.steps, phase: 'after', ...after.metrics, examples: after.examples });
