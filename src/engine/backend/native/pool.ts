@@ -25,8 +25,20 @@ const FLOOR = 16 * 2 ** 20;
 /** Elements of a buffer for `n` (quarter powers of two above 4096 elements, ≤ 19% slack). */
 export function sizeClass(n: number): number {
   if (n <= 4096) return n;
-  return Math.ceil(2 ** (Math.ceil(Math.log2(n) * 4) / 4));
+  return classAt(Math.ceil(Math.log2(n) * 4));
 }
+
+/** The k-th size class (2^(k/4) elements, rounded up). */
+function classAt(k: number): number {
+  return Math.ceil(2 ** (k / 4));
+}
+
+/**
+ * Larger classes a request may be served from when its own is empty (up to 3 steps, < 2× its
+ * size): with variable-length batches a step's tensors are a little smaller or larger than the
+ * last step's, and a free buffer a class up serves better than a new one.
+ */
+const REACH = 3;
 
 interface FreeList {
   buffers: Buf[];
@@ -63,13 +75,15 @@ export class BufferPool {
     return Math.min(this.cap, Math.max(FLOOR, this.peak));
   }
 
-  /** A whole buffer of the size class of n (reused when one is free), and its element count. */
+  /** A whole buffer of at least n elements: a free one of n's size class or a few classes up, else a new one of n's class. */
   take(n: number, dtype: Dtype): Buf {
     const cap = sizeClass(n);
-    const list = this.free.get(this.key(dtype, cap));
     this.clock++;
     let b: Buf | undefined;
-    if (list) {
+    const k = n <= 4096 ? null : Math.ceil(Math.log2(n) * 4);
+    for (let step = 0; step <= (k === null ? 0 : REACH) && !b; step++) {
+      const list = this.free.get(this.key(dtype, k === null ? cap : classAt(k + step)));
+      if (!list) continue;
       list.used = this.clock;
       b = list.buffers.pop();
     }
