@@ -16,7 +16,12 @@
         "native/select.c",
         "native/fused.c",
         "native/tile.c",
-        "native/slice_pad.c"
+        "native/slice_pad.c",
+        "native/rms_norm.c",
+        "native/swiglu.c",
+        "native/attention.c",
+        "native/lora.c",
+        "native/adam.c"
       ],
       "include_dirs": ["<!(node scripts/build-native.mjs --gyp include)"],
       "cflags": ["<!@(node scripts/build-native.mjs --gyp cflags)"],

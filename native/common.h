@@ -64,6 +64,16 @@ napi_value fn_gelu(napi_env env, napi_callback_info info);
 napi_value fn_gelu_grad(napi_env env, napi_callback_info info);
 napi_value fn_layer_norm(napi_env env, napi_callback_info info);
 napi_value fn_layer_norm_grad(napi_env env, napi_callback_info info);
+napi_value fn_rms_norm(napi_env env, napi_callback_info info);
+napi_value fn_rms_norm_grad(napi_env env, napi_callback_info info);
+napi_value fn_swiglu(napi_env env, napi_callback_info info);
+napi_value fn_swiglu_grad(napi_env env, napi_callback_info info);
+napi_value fn_attention(napi_env env, napi_callback_info info);
+napi_value fn_attention_grad(napi_env env, napi_callback_info info);
+napi_value fn_lora_linear(napi_env env, napi_callback_info info);
+napi_value fn_lora_grad(napi_env env, napi_callback_info info);
+napi_value fn_adam(napi_env env, napi_callback_info info);
+napi_value fn_sum_squares(napi_env env, napi_callback_info info);
 
 /* Used across files. */
 void transpose_f32(const float *x, float *y, int rank, const int64_t *shape, const int64_t *perm);

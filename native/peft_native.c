@@ -210,6 +210,16 @@ static napi_value init(napi_env env, napi_value exports) {
       {"geluGrad", NULL, fn_gelu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"layerNorm", NULL, fn_layer_norm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"layerNormGrad", NULL, fn_layer_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsNorm", NULL, fn_rms_norm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsNormGrad", NULL, fn_rms_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"swiglu", NULL, fn_swiglu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"swigluGrad", NULL, fn_swiglu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attention", NULL, fn_attention, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attentionGrad", NULL, fn_attention_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"loraLinear", NULL, fn_lora_linear, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"loraGrad", NULL, fn_lora_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adam", NULL, fn_adam, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sumSquares", NULL, fn_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCES = ['peft_native.c', 'gemm.c', 'binary.c', 'unary.c', 'reduce.c', 'softmax.c', 'transpose.c', 'gather.c', 'select.c', 'fused.c', 'tile.c', 'slice_pad.c'];
+const SOURCES = ['peft_native.c', 'gemm.c', 'binary.c', 'unary.c', 'reduce.c', 'softmax.c', 'transpose.c', 'gather.c', 'select.c', 'fused.c', 'tile.c', 'slice_pad.c', 'rms_norm.c', 'swiglu.c', 'attention.c', 'lora.c', 'adam.c'];
 const OUT = join(root, 'build', 'Release', 'peft_native.node');
 
 /** Multiarch directory names to look in (x86_64-linux-gnu, aarch64-linux-gnu, …). */

@@ -7,7 +7,7 @@
 //   node --import tsx load-child.ts load DIR BACKEND     loadBackbone(DIR) on BACKEND; load time and memory
 //
 // Each prints one JSON line.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend/index.js';
@@ -15,6 +15,7 @@ import { buildBackbone, loadBackbone } from '../../src/engine/backbones/index.js
 import { writeShardedSafetensors } from '../../src/engine/io/safetensors-index.js';
 import type { NamedTensor } from '../../src/engine/io/safetensors.js';
 import { LOAD_CONFIG, type LoadChildReport, type WriteReport } from './load.js';
+import { peakRss } from './rss.js';
 
 /** Random values in ±0.03 (xorshift32: fast, and the values do not matter). */
 function randomArray(n: number, seed: number): Float32Array {
@@ -41,21 +42,6 @@ function writeCheckpoint(dir: string, shardMb: number): WriteReport {
   const files = writeShardedSafetensors(dir, tensors, { maxShardBytes: shardMb * 2 ** 20 });
   const params = tensors.reduce((n, t) => n + t.data.length, 0);
   return { params, tensors: tensors.length, weightBytes: params * 4, files, writeS: (performance.now() - t0) / 1000 };
-}
-
-/**
- * Peak RSS of this process in bytes: VmHWM of /proc/self/status (Linux), else
- * process.resourceUsage().maxRSS. On Linux maxRSS is no good in a spawned child: exec records the
- * forked copy of the parent's address space, so it starts at the parent's peak.
- */
-export function peakRss(): { bytes: number; source: 'VmHWM' | 'maxRSS' } {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return { bytes: Number(m[1]) * 1024, source: 'VmHWM' };
-  } catch {
-    /* not Linux */
-  }
-  return { bytes: process.resourceUsage().maxRSS * 1024, source: 'maxRSS' };
 }
 
 function gc(): void {

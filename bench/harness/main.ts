@@ -19,6 +19,7 @@ import { DEBIAN_PYTHON, PACKAGE_ROOT, defaultTorchScript, runTorch, runTorchDump
 import { readTorchDump } from './dump.js';
 import { checkParity } from './parity.js';
 import { storiesWorkload } from './stories.js';
+import { benchShippedRecipes } from './stories-recipes.js';
 import { runLoadBench } from './load.js';
 import { formatProfile, profileStep } from './profile.js';
 import { timeSteps } from './timing.js';
@@ -206,6 +207,18 @@ async function main(): Promise<void> {
   const torchMain = torchSkipped ? undefined : peers[0]?.figures();
   const torchAvx = torchSkipped ? undefined : peers[1]?.figures();
 
+  // the shipped recipes' workloads, each with the PyTorch peer right after it
+  let shipped: BenchResults['stories'] = { skipped: '--no-stories' };
+  if (args.stories) {
+    log(`shipped stories260K recipes on ${def} (peer: torch_stories_lora.py)`);
+    const storyPeers = torch.ok
+      ? [{ setup, label: process.env.OPENBLAS_CORETYPE ?? 'auto' }, ...(hasAvx512() ? [{ setup: { ...setup, coretype: 'SkylakeX' }, label: 'SkylakeX' }] : [])]
+      : [];
+    shipped = await benchShippedRecipes({
+      backend: def, steps: args.quick ? 20 : 200, warmup: args.quick ? 2 : 5, peers: storyPeers, quiet, log,
+    });
+  }
+
   let stories: BenchResults['stories260K'] = { skipped: '--no-stories' };
   if (args.stories) {
     const w = await storiesWorkload();
@@ -260,7 +273,7 @@ async function main(): Promise<void> {
     ...(torchMain ? { torch: torchMain, ratio: ratioOf(top, torchMain) } : {}),
     ...(torchAvx ? { torch_avx512: torchAvx, ratio_avx512: ratioOf(top, torchAvx) } : {}),
     ...(torchSkipped ? { torch_skipped: torchSkipped } : {}),
-    backends: results, stories260K: stories,
+    backends: results, stories: shipped, stories260K: stories,
     parity: paritySkipped ? { skipped: paritySkipped } : parity,
     load: loadBench, profile, selective,
   };

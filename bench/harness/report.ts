@@ -7,6 +7,7 @@ import type { TorchRun } from './torch.js';
 import type { ParityResult } from './parity.js';
 import type { LoadBench } from './load.js';
 import type { StepProfile } from './profile.js';
+import type { StoriesFigures, StoriesTask } from './stories-recipes.js';
 
 /** One mode on one implementation. */
 export interface ModeFigures {
@@ -67,6 +68,8 @@ export interface BenchResults {
   ratio_avx512?: ModeRatio;
   torch_skipped?: string;
   backends: Record<string, BackendFigures>;
+  /** The shipped stories260K recipes (SST-2 classification, Tiny Shakespeare LM) against torch_stories_lora.py. */
+  stories: Partial<Record<StoriesTask, StoriesFigures>> | { skipped: string };
   stories260K: { batch: number; seq: number; backends: Record<string, BackendFigures> } | { skipped: string };
   parity: Record<string, ParityResult | { error: string }> | { skipped: string };
   load: LoadBench | { skipped: string };
@@ -175,6 +178,15 @@ export function formatResults(r: BenchResults): string {
   if (r.torch_skipped) lines.push(`torch: not run (${r.torch_skipped})`);
   if (r.ratio) lines.push(`ratio ${r.backend}/torch (seq/s): ${fmtRatio(r.ratio)}`);
   if (r.ratio_avx512) lines.push(`ratio ${r.backend}/torch AVX-512 (seq/s): ${fmtRatio(r.ratio_avx512)}`);
+  if ('skipped' in r.stories && typeof r.stories.skipped === 'string') lines.push('', `shipped recipes: ${r.stories.skipped}`);
+  else {
+    lines.push('', 'shipped stories260K recipes (batch 32; LoRA r=8 on all 7 projections), against torch_stories_lora.py in the same run:');
+    for (const [task, f] of Object.entries(r.stories as Partial<Record<StoriesTask, StoriesFigures>>)) {
+      if (!f) continue;
+      const peer = f.torch_seq_per_s !== undefined ? `torch ${f.torch_seq_per_s} seq/s → ${f.ratio}×` : `torch: ${f.torch_skipped}`;
+      lines.push(`  ${task.padEnd(6)} ${f.recipe}: peft ${f.seq_per_s} seq/s (${f.peft.tokens_per_s} tok/s, peak RSS ${f.peft.peak_rss_mb} MB), ${peer}`);
+    }
+  }
   if ('backends' in r.stories260K) {
     lines.push('', `stories260K (LLaMA, causal LM), Tiny Shakespeare, batch ${r.stories260K.batch} × ${r.stories260K.seq}`, HEADER);
     for (const b of Object.values(r.stories260K.backends)) lines.push(...modeRows(b.backend, b.threads, b.modes, b.skipped));

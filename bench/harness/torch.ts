@@ -3,7 +3,7 @@
 // OPENBLAS_NUM_THREADS and --threads equal. Its last stdout line is one JSON object.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchMode } from './trainer.js';
 
@@ -72,7 +72,7 @@ function runScript(s: TorchSetup, args: string[]): Record<string, unknown> {
   });
   const lines = (r.stdout ?? '').trim().split('\n');
   if (r.status !== 0 || lines.length === 0) {
-    throw new Error(`torch_lora.py ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(`${s.script.split('/').pop()} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
   }
   return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
 }
@@ -84,6 +84,34 @@ export function runTorch(s: TorchSetup, mode: BenchMode, timing: { warmup?: numb
   if (timing.steps !== undefined) args.push('--steps', String(timing.steps));
   if (timing.reps !== undefined) args.push('--reps', String(timing.reps));
   return runScript(s, args) as unknown as TorchRun;
+}
+
+/** What torch_stories_lora.py prints (the fields used here). */
+export interface TorchStoriesRun {
+  task: 'seq-cls' | 'lm';
+  steps: number;
+  batch: number;
+  seconds: number;
+  seq_per_s: number;
+  tokens_per_s: number;
+  padded_tokens_per_s: number;
+  threads: number;
+  torch: string;
+  loss_last: number;
+}
+
+/** ../shared/bench/torch_stories_lora.py, beside torch_lora.py. */
+export function storiesTorchScript(script: string): string {
+  return join(dirname(resolve(script)), 'torch_stories_lora.py');
+}
+
+/** One run of torch_stories_lora.py on `model` (a LLaMA model directory). */
+export function runTorchStories(
+  s: TorchSetup, model: string, task: 'seq-cls' | 'lm', steps: number, warmup: number, lengths: string,
+): TorchStoriesRun {
+  const args = ['--model', model, '--task', task, '--steps', String(steps), '--warmup', String(warmup)];
+  if (task === 'seq-cls') args.push('--lengths', lengths);
+  return runScript({ ...s, script: storiesTorchScript(s.script) }, args) as unknown as TorchStoriesRun;
 }
 
 /** `torch_lora.py --dump DIR`: its weights, batch, logits and losses over 3 AdamW steps. */

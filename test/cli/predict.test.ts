@@ -38,6 +38,25 @@ test('peft predict writes a label and probabilities per row, in order, unlabelle
   lines(again).forEach((p, i) => assert.ok(Math.abs(p.probs.positive - out[i].probs.positive) < 1e-5));
 });
 
+test('rows of very different lengths run in batches of similar length; each line is still its input row\'s prediction', () => {
+  const input = join(run.dir, 'mixed.jsonl');
+  const texts = sst2Rows('dev', 12).map((l) => JSON.parse(l).text as string);
+  // alternate very short and long rows, so that file-order batches would pad a lot
+  const rows = texts.map((t, i) => ({ text: i % 2 === 0 ? t.split(' ').slice(0, 2).join(' ') : `${t} ${t} ${t}` }));
+  writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const sorted = join(run.dir, 'mixed', 'sorted.jsonl');
+  const single = join(run.dir, 'mixed', 'single.jsonl');
+  assert.equal(peftCli(['predict', run.runDir, '--input', input, '--output', sorted, '--batch-size', '3', '--json']).code, 0);
+  assert.equal(peftCli(['predict', run.runDir, '--input', input, '--output', single, '--batch-size', '1', '--json']).code, 0);
+  const a = lines(sorted);
+  const b = lines(single);
+  assert.equal(a.length, 12);
+  a.forEach((p, i) => {
+    assert.equal(p.label, b[i].label, `row ${i}`);
+    assert.ok(Math.abs(p.probs.positive - b[i].probs.positive) < 1e-5, `row ${i}: ${p.probs.positive} vs ${b[i].probs.positive}`);
+  });
+});
+
 test('a bad row stops predict with file:line and leaves no output; --on-error skip writes an error line in its place', () => {
   const input = join(run.dir, 'bad.jsonl');
   writeFileSync(input, ['{"text": "a fine film"}', '{"text": 12}', 'not json', '{"text": "dull"}'].join('\n') + '\n');

@@ -8,7 +8,8 @@ import { Embedding } from '../nn/embedding.js';
 import { RMSNorm } from '../nn/norm.js';
 import { Rotary } from '../nn/rotary.js';
 import { Attention, additiveMask, type AttendOptions } from '../nn/attention.js';
-import { activation, type Activation } from '../nn/activations.js';
+import { activation, silu, type Activation } from '../nn/activations.js';
+import { swiglu } from '../backend/fused/index.js';
 import type { ForwardContext } from '../nn/context.js';
 import { attentionSites, ffnSites, blockSite, embeddingSites, type AttentionSiteKeys, type FfnSiteKeys } from './sites.js';
 import { embeddingSite, defaultMask, pool, selfKeyMask, tokenPositions } from './common.js';
@@ -29,7 +30,12 @@ class LlamaMlp extends Module {
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext, k: FfnSiteKeys): tf.Tensor {
-    const i = ctx.site(k.intermediate, x, (x) => tf.mul(this.act(ctx.linear(k.gate!, x, this.gate)), ctx.linear(k.up, x, this.up)));
+    const i = ctx.site(k.intermediate, x, (x) => {
+      const g = ctx.linear(k.gate!, x, this.gate);
+      const u = ctx.linear(k.up, x, this.up);
+      // silu(g)·u is one fused op (one kernel each way on native)
+      return this.act === silu ? swiglu(g, u) : tf.mul(this.act(g), u);
+    });
     return ctx.linear(k.down, i, this.down);
   }
 }

@@ -57,6 +57,8 @@ export interface Batch {
    * the head, and predictions and references index this list. Absent: every column.
    */
   classes?: readonly number[];
+  /** Positions of the batch's examples in their split (batches made out of file order: byLength). */
+  rows?: number[];
 }
 
 /** What the training loop draws batches from: one split's batcher, or a mixture of several tasks'. */
@@ -228,6 +230,22 @@ export class Batcher implements TrainBatches {
     const n = this.examples.size;
     for (let i = 0; i < n; i += this.batchSize) {
       yield this.collect(Array.from({ length: Math.min(this.batchSize, n - i) }, (_, k) => i + k));
+    }
+  }
+
+  /**
+   * Every example once, in batches of similar length (longest first; equal lengths in file order),
+   * each batch carrying its examples' positions (`rows`) so results can be put back in file order:
+   * evaluation and prediction pad a batch only to its own longest row, and sorted rows barely pad.
+   */
+  *byLength(): Generator<Batch> {
+    const n = this.examples.size;
+    const order = Array.from({ length: n }, (_, i) => i);
+    const len = Int32Array.from(order, (i) => this.examples.length(i));
+    order.sort((a, b) => len[b]! - len[a]! || a - b);
+    for (let i = 0; i < n; i += this.batchSize) {
+      const rows = order.slice(i, i + this.batchSize);
+      yield { ...this.collect(rows), rows };
     }
   }
 }

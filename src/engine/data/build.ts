@@ -17,6 +17,9 @@ import { ExampleReader } from './examples.js';
 import { columnsByPosition } from './rows.js';
 import { resolveSplits } from './split.js';
 import { TokenStore, DEFAULT_STORE_BYTES } from './token-store.js';
+import { EncodePool, inOrder, POOL_MIN_ROWS, workerCount } from './encode-pool.js';
+import type { TokenExample } from './batches.js';
+import type { Example, RowProblem } from './types.js';
 import type { BadRowReport, ScanResult, SourceOptions } from './types.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -29,6 +32,8 @@ export interface SplitStats {
   bad?: BadRowReport;
   /** The pre-tokenised copy outgrew memory and lives in a temporary file. */
   onDisk?: boolean;
+  /** Worker threads that tokenised it (absent: this thread). */
+  workers?: number;
 }
 
 export interface BuiltData {
@@ -52,6 +57,11 @@ export interface BuildOptions {
   scans?: Partial<Record<SplitName, ScanResult>>;
   /** Memory budget of each split's pre-tokenised copy (default 512 MiB; env PEFT_DATA_MEMORY_MB). */
   memoryBytes?: number;
+  /**
+   * Worker threads that tokenise and encode (encode-pool.ts): 'auto' (default) uses one per core for
+   * splits of POOL_MIN_ROWS rows or more; a number forces that many (0: this thread only).
+   */
+  workers?: number | 'auto';
 }
 
 export interface SplitOptions extends BuildOptions {
@@ -152,26 +162,45 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
   });
   const store = new TokenStore(memoryBudget(opts), opts.keepWhere);
   const packer = packing ? new BlockPacker(plan.data.maxLength, blockLimit) : null;
-  for await (const group of reader.batches()) {
+  const textOf = (ex: Example) => (textFile ? `${ex.text ?? ''}\n` : (ex.text ?? ''));
+  /** Adds a group's encodings to the store; false once a packed split is full. */
+  const take = (group: Example[], encoded: (TokenExample | RowProblem)[] | null, texts: Int32Array[] | null): boolean => {
     if (packer) {
-      for (const ex of group) {
-        const text = textFile ? `${ex.text ?? ''}\n` : (ex.text ?? '');
-        for (const block of packer.push(encoder.text(text, false))) store.add({ ids: block });
-        if (packer.full) break;
+      for (const ids of texts!) {
+        for (const block of packer.push(ids)) store.add({ ids: block });
+        if (packer.full) return false;
       }
-      if (packer.full) break;
-      continue;
+      return true;
     }
-    const encoded = encoder.encode(group);
-    encoded.forEach((e, i) => {
+    encoded!.forEach((e, i) => {
       if (isEncodeProblem(e)) reader.bad.record(e, group[i]?.where ?? reader.plan.path);
       else store.add(e);
     });
+    return true;
+  };
+  const pool = await encodePoolFor(plan, split, tok, opts, encoder.spec);
+  try {
+    if (pool) {
+      // groups encoded on every core, taken in file order
+      await inOrder(reader.batches(), 2 * pool.size + 2,
+        async (group) => (packer ? { texts: await pool.texts(group.map(textOf)) } : { encoded: await pool.encode(group) }),
+        (r, group) => take(group, r.encoded ?? null, r.texts ?? null));
+    } else {
+      for await (const group of reader.batches()) {
+        const more = packer
+          ? take(group, null, group.map((ex) => encoder.text(textOf(ex), false)))
+          : take(group, encoder.encode(group), null);
+        if (!more) break;
+      }
+    }
+  } finally {
+    await pool?.close();
   }
   if (packer) for (const block of packer.finish()) store.add({ ids: block });
   const stats: SplitStats = { examples: store.size, tokens: packer ? packer.tokens : store.tokens, skipped: reader.bad.total };
   if (reader.bad.total > 0) stats.bad = reader.bad.report();
   if (store.spilled) stats.onDisk = true;
+  if (pool) stats.workers = pool.size;
   if (store.size === 0) {
     throw new PeftError('DATA', `split ${opts.name} has no examples`, {
       where: split.path,
@@ -180,6 +209,23 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
   }
   const grouped = opts.shuffle && plan.data.groupByLength && !packer;
   return { batcher: new Batcher(store, opts.batchSize, plan.seed, collateOptionsFor(plan, tok, opts.model), opts.shuffle, grouped), stats };
+}
+
+/**
+ * Worker threads for a split large enough to gain from them (POOL_MIN_ROWS rows to encode, known
+ * from the pre-flight scan), when the tokenizer is the model directory's own (each worker loads it
+ * from there); null to encode on this thread.
+ */
+async function encodePoolFor(plan: Plan, split: DataSplitPlan, tok: TextTokenizer | null, opts: SplitOptions, spec: EncodeSpec): Promise<EncodePool | null> {
+  const dir = opts.model?.dir;
+  if (!tok || !dir || plan.task.type === 'image-cls') return null;
+  const workers = opts.workers ?? 'auto';
+  if (workers !== 'auto') return workers > 0 ? EncodePool.start({ modelDir: dir, spec }, workers) : null;
+  const rows = opts.scans?.[opts.name as SplitName]?.sourceRows;
+  const packing = plan.task.type === 'causal-lm' && plan.data.packing;
+  const limit = packing ? null : limitOf(split.limit, opts.limit);
+  if (rows === undefined || Math.min(rows, limit ?? rows) < POOL_MIN_ROWS) return null;
+  return EncodePool.start({ modelDir: dir, spec }, workerCount());
 }
 
 function limitOf(a: number | null, b: number | null | undefined): number | null {

@@ -53,6 +53,6 @@ export async function evaluateRun(target: RunTarget & { plan: Plan }, opts: Eval
     name, batchSize: plan.eval.batchSize, shuffle: false, limit: plan.eval.limit, model: s.modelInfo, scans: { [name]: scan } as never,
   });
   ev.onData?.({ name, path: split.path, examples: built.stats.examples });
-  const r = evaluate(s, built.batcher.sequential(), { onBatch: (n) => ev.onProgress?.(n, built.stats.examples) });
+  const r = evaluate(s, built.batcher.byLength(), { onBatch: (n) => ev.onProgress?.(n, built.stats.examples) });
   return { split: name, path: split.path, examples: r.examples, skipped: built.stats.skipped, metrics: r.metrics };
 }

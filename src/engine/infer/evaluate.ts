@@ -47,28 +47,32 @@ export function evaluate(p: Predictor, batches: Iterable<Batch>, opts: EvalOptio
   let lossSum = 0;
   let lossCount = 0;
   let examples = 0;
-  const preds: unknown[] = [];
-  const refs: unknown[] = [];
+  // per example, at its position in the split (batches may come in another order: Batcher.byLength)
+  const scored: { pred: unknown; ref: unknown }[] = [];
   for (const b of batches) {
     const r = predictBatch(p, b, { loss: true, generate: wantsText, maxNewTokens: p.plan.data.maxLength });
     lossSum += r.lossSum;
     lossCount += r.lossCount;
-    examples += b.size;
     if (r.references) {
       r.predictions.forEach((x, i) => {
-        const v = predictedValue(x);
-        const ref = r.references![i];
-        // token classification is scored per word
-        if (Array.isArray(v) && Array.isArray(ref)) {
-          preds.push(...v);
-          refs.push(...ref);
-        } else {
-          preds.push(v);
-          refs.push(ref);
-        }
+        scored[b.rows?.[i] ?? examples + i] = { pred: predictedValue(x), ref: r.references![i] };
       });
     }
+    examples += b.size;
     opts.onBatch?.(examples);
+  }
+  const preds: unknown[] = [];
+  const refs: unknown[] = [];
+  for (const e of scored) {
+    if (!e) continue;
+    // token classification is scored per word
+    if (Array.isArray(e.pred) && Array.isArray(e.ref)) {
+      preds.push(...e.pred);
+      refs.push(...e.ref);
+    } else {
+      preds.push(e.pred);
+      refs.push(e.ref);
+    }
   }
   const loss = lossCount > 0 ? lossSum / lossCount : NaN;
   const metrics: Record<string, number> = { loss };

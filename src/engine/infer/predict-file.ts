@@ -3,12 +3,14 @@
 // only when every row is done (a failed or interrupted run leaves no half-written output). A row
 // that cannot be read is the data policy's: under `fail` the first one stops the run with its
 // file:line; under `skip` it gets an `{"error", "where"}` line, so output line i is input row i.
+// Rows are read a window at a time (WINDOW_BATCHES batches' worth) and run in batches of similar
+// length (a batch pads only to its own longest row), their results written back in input order.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DataSplitPlan } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
-import { collate } from '../data/batches.js';
+import { collate, MEGABATCH, type TokenExample } from '../data/batches.js';
 import { collateOptionsFor, encodeSpecFor } from '../data/build.js';
 import { ExampleEncoder, isEncodeProblem } from '../data/encode.js';
 import { countSourceRows, sourceOptionsFor } from '../data/examples.js';
@@ -59,6 +61,9 @@ export interface PredictFileResult {
 }
 
 type Slot = { ok: Example } | { ids: TokenRow; where: string } | { bad: RowProblem; where: string };
+
+/** Batches' worth of rows sorted by length together (as the training sampler's length groups). */
+export const WINDOW_BATCHES = MEGABATCH;
 
 function record(p: Prediction, ex: Example, labels: LabelSet): Record<string, unknown> {
   switch (p.kind) {
@@ -122,26 +127,43 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
   };
   const out = (pred: Prediction | undefined, logits: RowLogits | undefined, ex: Example | null) =>
     write(opts.logits ? { logits } : record(pred ?? { kind: 'none' }, ex ?? { where: '', index: 0 }, labels));
+  /** Predictions (or logits) of the encoded rows, by position, computed in batches of similar length. */
+  const computeText = (encoded: (TokenExample | RowProblem)[]) => {
+    const ready = encoded.flatMap((e, at) => (isEncodeProblem(e) ? [] : [{ e, at }]));
+    ready.sort((a, b) => b.e.ids.length - a.e.ids.length || a.at - b.at);
+    const preds: (Prediction | undefined)[] = new Array(encoded.length);
+    const logits: (RowLogits | undefined)[] = new Array(encoded.length);
+    for (let i = 0; i < ready.length; i += opts.batchSize) {
+      const chunk = ready.slice(i, i + opts.batchSize);
+      const collated = collate(chunk.map((c) => c.e), collateOpts);
+      const batch = opts.decorate ? opts.decorate(collated) : collated;
+      if (opts.logits) batchLogits(s, batch, realSpans(batch, collateOpts.padSide ?? 'right')).forEach((l, k) => (logits[chunk[k]!.at] = l));
+      else predictBatch(s, batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions.forEach((p, k) => (preds[chunk[k]!.at] = p));
+    }
+    return { preds, logits };
+  };
   const flushText = (slots: Slot[]) => {
     if (!s.tokenizer && s.tokenizerError && slots.some((x) => 'ok' in x)) throw s.tokenizerError;
     encoder ??= new ExampleEncoder(s.tokenizer, encodeSpecFor(plan, s.modelInfo, { unlabelled: true, baseDir: dirname(resolve(input.path)) }));
     const good = slots.filter((x): x is { ok: Example } => 'ok' in x).map((x) => x.ok);
     const encoded = good.length > 0 ? encoder.encode(good) : [];
-    const ready = encoded.filter((e): e is Exclude<(typeof encoded)[number], RowProblem> => !isEncodeProblem(e));
-    const collated = ready.length > 0 ? collate(ready, collateOpts) : null;
-    const batch = collated && opts.decorate ? opts.decorate(collated) : collated;
-    const logits = batch && opts.logits ? batchLogits(s, batch, realSpans(batch, collateOpts.padSide ?? 'right')) : [];
-    const preds = batch && !opts.logits ? predictBatch(s, batch, { loss: false, generate: true, maxNewTokens: opts.maxNewTokens }).predictions : [];
+    if (plan.data.onError === 'fail') {
+      // the first bad row stops the run before any of its window is computed
+      const firstBad = slots.find((x) => 'bad' in x) as { bad: RowProblem; where: string } | undefined;
+      if (firstBad) throw rowError(firstBad.bad, firstBad.where);
+      const k = encoded.findIndex(isEncodeProblem);
+      if (k >= 0) throw rowError(encoded[k] as RowProblem, good[k]!.where);
+    }
+    const { preds, logits } = computeText(encoded);
     let g = 0;
-    let k = 0;
     for (const slot of slots) {
       if ('bad' in slot) bad(slot.bad, slot.where);
       else if ('ok' in slot) {
-        const enc = encoded[g++]!;
+        const at = g++;
+        const enc = encoded[at]!;
         if (isEncodeProblem(enc)) bad(enc, slot.ok.where);
         else {
-          out(preds[k], logits[k], slot.ok);
-          k++;
+          out(preds[at], logits[at], slot.ok);
           predicted++;
         }
       }
@@ -186,7 +208,8 @@ export async function predictFile(s: InferenceSession, input: Pick<DataSplitPlan
           const m = mapper.map(item.row, item.where, item.index);
           slots.push(isProblem(m) ? { bad: m, where: item.where } : { ok: m });
         }
-        if (slots.length >= opts.batchSize) {
+        // text rows gather a window of several batches, run longest first; id rows go a batch at a time
+        if (slots.length >= opts.batchSize * (mode === 'ids' ? 1 : WINDOW_BATCHES)) {
           flush(slots);
           slots = [];
         }

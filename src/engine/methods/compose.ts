@@ -61,6 +61,16 @@ export abstract class SiteModule extends Module implements Attachment, Foldable 
     return this.scaleParam ? this.scaleParam.value.dataSync()[0] : this.fixedScale;
   }
 
+  /**
+   * s when this module's output is h + s·Δ(x), x the sublayer's own input, with no dropout in
+   * effect in this pass and a fixed scale (what fused fast paths need); null otherwise.
+   */
+  protected plainScale(ctx: ForwardContext): number | null {
+    if (this.insertion !== 'parallel' || this.composition === 'gated' || this.scaleParam) return null;
+    if (ctx.training && this.dropoutRate > 0) return null;
+    return this.composition === 'scaled' ? this.fixedScale : 1;
+  }
+
   /** The module's input u: x for parallel insertion, h for sequential (a function may refine it). */
   protected input(x: tf.Tensor, h: tf.Tensor): tf.Tensor {
     return this.insertion === 'parallel' ? x : h;

@@ -4,7 +4,7 @@
 // of the family (basis, factorization, branches, experts, init: corda) each have their file.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/module.js';
-import type { ForwardContext } from '../nn/context.js';
+import type { ForwardContext, LowRankTerm } from '../nn/context.js';
 import { SiteModule, buildPerSite } from './compose.js';
 import type { FunctionModule } from './types.js';
 import { initLowRankPair } from './init.js';
@@ -38,6 +38,12 @@ export class LowRank extends SiteModule {
     const u2 = tf.reshape(u, [-1, this.inDim]) as tf.Tensor2D;
     const low = tf.matMul(u2, this.A.value as tf.Tensor2D, false, true);
     return tf.reshape(tf.matMul(low, this.B.value as tf.Tensor2D, false, true), [...lead, this.outDim]);
+  }
+
+  /** LoRA as the fused linear takes it (backend/fused/lora-linear.ts), when this pass is plain. */
+  lowRank(ctx: ForwardContext): LowRankTerm | null {
+    const scale = this.plainScale(ctx);
+    return scale === null ? null : { a: this.A.value, b: this.B.value, scale };
   }
 }
 

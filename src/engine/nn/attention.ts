@@ -9,6 +9,7 @@ import { Module } from './module.js';
 import { Linear } from './linear.js';
 import type { ForwardContext } from './context.js';
 import type { Rotary } from './rotary.js';
+import { attention as fusedAttention, fusedAttentionAvailable } from '../backend/fused/index.js';
 
 /** Large negative used for masked scores (exp underflows to exactly 0 in float32). */
 export const MASKED = -1e9;
@@ -189,6 +190,12 @@ export class Attention extends Module {
     sites: Pick<AttentionSites, 'heads' | 'outProj'>,
     opts: AttendOptions = {},
   ): tf.Tensor3D {
+    if (this.fusable(q3, k3, mask, ctx, sites, opts)) {
+      const T = q3.shape[1]!;
+      const rotary = opts.rotary ? opts.rotary.tables(opts.positionOffset ?? 0, T) : null;
+      const out = fusedAttention(q3, k3, v3, mask, { heads: this.numHeads, kvHeads: this.numKvHeads, scale: this.scale, rotary });
+      return ctx.linear(sites.outProj, out, this.o) as tf.Tensor3D;
+    }
     const q = this.rotate(splitHeads(q3, this.numHeads), opts);
     let k = this.rotate(splitHeads(k3, this.numKvHeads), opts);
     let v = splitHeads(v3, this.numKvHeads);
@@ -201,6 +208,23 @@ export class Attention extends Module {
       c.store({ key: k, value: v });
     }
     return this.attendHeads(q, k, v, mask, ctx, sites, opts);
+  }
+
+  /**
+   * Whether this attention is the plain case the fused op computes (backend/fused/attention.ts;
+   * one kernel each way on native): no cache, nothing attached at the heads site (no prefixes,
+   * no head-wise module), no extra score bias, no dropout in effect, rotary (if any) at one
+   * offset for all rows over the queries' own keys, a mask [1|B, 1, 1|T, S].
+   */
+  private fusable(q3: tf.Tensor, k3: tf.Tensor, mask: tf.Tensor4D, ctx: ForwardContext, sites: Pick<AttentionSites, 'heads'>, opts: AttendOptions): boolean {
+    if (!fusedAttentionAvailable() || opts.cache || opts.scoreBias || ctx.has(sites.heads)) return false;
+    if (ctx.training && this.dropoutRate > 0) return false;
+    const [B, T] = q3.shape;
+    const S = k3.shape[1];
+    if (opts.rotary && (opts.positions || S !== T || this.headDim % 2 !== 0)) return false;
+    if (this.headDim > 512 || q3.rank !== 3 || k3.rank !== 3) return false;
+    const [mB, m1, mT, mS] = mask.shape;
+    return (mB === 1 || mB === B) && m1 === 1 && (mT === 1 || mT === T) && mS === S;
   }
 
   /** Rotary embeddings of x [B, H, T, d] at the queries' positions (x itself without rotary). */

@@ -11,6 +11,15 @@ export interface PrefixKV {
   value: tf.Tensor4D;
 }
 
+/** A module's output as h + scale·(x·Aᵀ)·Bᵀ (LoRA): what the fused linear computes in one op. */
+export interface LowRankTerm {
+  /** [r, in] */
+  a: tf.Tensor;
+  /** [out, r] */
+  b: tf.Tensor;
+  scale: number;
+}
+
 /** A PEFT module instance attached at one site. It implements the capabilities its function has. */
 export interface Attachment {
   /** New h from the sublayer input x and its output h (insertion + composition applied). */
@@ -21,6 +30,12 @@ export interface Attachment {
   prefix?(batch: number, ctx: ForwardContext): PrefixKV;
   /** Vectors prepended to the embedding sequence (embeddings sites): [B, P, D]. */
   prepend?(batch: number, ctx: ForwardContext): tf.Tensor3D;
+  /**
+   * Its transform as a plain low-rank term of the linear layer's input, when it is exactly that in
+   * this pass (no dropout in effect, a fixed scale); null otherwise. A linear site with such a
+   * module alone runs as one fused op (backend/fused/lora-linear.ts) where the backend has it.
+   */
+  lowRank?(ctx: ForwardContext): LowRankTerm | null;
 }
 
 export interface ForwardOptions {
@@ -70,6 +85,13 @@ export class ForwardContext {
   linear(key: string, x: tf.Tensor, base: Linear): tf.Tensor {
     const mods = this.attachments.get(key);
     if (!mods) return base.forward(x);
+    if (mods.length === 1 && mods[0]!.lowRank && !mods[0]!.linear) {
+      const term = mods[0]!.lowRank(this);
+      if (term) {
+        const fused = base.forwardLowRank(x, term);
+        if (fused) return fused;
+      }
+    }
     const replacing = mods.find((m) => m.linear);
     let h = replacing ? replacing.linear!(x, base, this) : base.forward(x);
     for (const m of mods) if (m.transform) h = m.transform(x, h, this);

@@ -3,6 +3,8 @@
 // parameter loads and saves by name unchanged.
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from './module.js';
+import { loraLinear, loraLinearAvailable } from '../backend/fused/index.js';
+import type { LowRankTerm } from './context.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -36,6 +38,15 @@ export class Linear extends Module {
     let y = tf.matMul(x2, weight as tf.Tensor2D, false, this.layout === 'out_in');
     if (bias) y = tf.add(y, bias);
     return tf.reshape(y, [...lead, this.outFeatures]);
+  }
+
+  /**
+   * This layer plus a low-rank term, x·W(ᵀ) + b + s·(x·Aᵀ)·Bᵀ, as one fused op where the backend
+   * has it (the same maths as forward() followed by the module's transform); null elsewhere.
+   */
+  forwardLowRank(x: tf.Tensor, t: LowRankTerm): tf.Tensor | null {
+    if (!loraLinearAvailable()) return null;
+    return loraLinear(x, this.weight.value, this.bias?.value ?? null, t.a, t.b, t.scale, this.layout);
   }
 
   /** The weight as [out, in] whatever the storage layout (for merging and exporting deltas). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Param } from './module.js';
-import { layerNorm as fusedLayerNorm } from '../backend/fused/index.js';
+import { layerNorm as fusedLayerNorm, rmsNorm as fusedRmsNorm } from '../backend/fused/index.js';
 
 /** LayerNorm over the last axis (biased variance, as torch). */
 export class LayerNorm extends Module {
@@ -27,7 +27,7 @@ export class RMSNorm extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    const ms = tf.mean(tf.mul(x, x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.eps))), this.weight.value);
+    // one fused kernel (forward and backward) where the backend has it, tfjs ops elsewhere
+    return fusedRmsNorm(x, this.weight.value, this.eps);
   }
 }

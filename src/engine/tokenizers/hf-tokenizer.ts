@@ -5,6 +5,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { PeftError } from '../../errors.js';
 import { padRows, pairLengths, truncateIds } from './batch.js';
 import { applyTemplate, bosEosTemplate, specialCount, templateFromPostProcessor, type Template } from './template.js';
+import { WordCache } from './word-cache.js';
 import type {
   BatchEncoding, BatchInput, BatchOptions, DecodeOptions, EncodeOptions, PairEncoding, Side, TextTokenizer,
 } from './types.js';
@@ -40,6 +41,8 @@ export class HfTextTokenizer implements TextTokenizer {
   private readonly tok: Tokenizer;
   private readonly template: Template;
   private readonly returnTypeIds: boolean;
+  /** Word-by-word tokenisation with a cache, where it gives the library's ids exactly (word-cache.ts). */
+  private readonly words: WordCache | null;
 
   /**
    * `where` names the source (directory or file) in errors; `libraryConfig` is the raw
@@ -80,6 +83,7 @@ export class HfTextTokenizer implements TextTokenizer {
       this.template = fromJson;
     }
     this.returnTypeIds = settings.returnTokenTypeIds ?? false;
+    this.words = WordCache.for(this.tok, json, config);
   }
 
   tokenToId(token: string): number | null {
@@ -92,7 +96,7 @@ export class HfTextTokenizer implements TextTokenizer {
 
   /** Ids of the text alone: normalised, pre-tokenised and split by the model, no specials. */
   private raw(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    return this.words?.ids(text) ?? this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {

@@ -128,7 +128,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   };
   const runEval = (): boolean => {
     if (!data.validation && !data.evaluate) return false;
-    const r = data.evaluate ? data.evaluate() : evaluate(s, data.validation!.sequential());
+    const r = data.evaluate ? data.evaluate() : evaluate(s, data.validation!.byLength());
     const value = metricValue(r, trackMetric) ?? r.loss;
     const improved = metricIsBetter(trackMetric, value, best?.value ?? null, trackMode);
     if (improved) {

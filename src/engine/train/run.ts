@@ -136,7 +136,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     const selection = prepareSelection(s, () => data.train.sequential(), last ? { dir: last.path, layout: readTrainerState(last.path).selection } : null);
     if (selection) ev.onSelection?.(selection);
     stopIfInterrupted();
-    const before = data.validation ? evaluate(s, data.validation.sequential()) : null;
+    const before = data.validation ? evaluate(s, data.validation.byLength()) : null;
     if (before) {
       ev.onEvalBefore?.(before);
       run.appendMetrics({ type: 'eval', step: 0, phase: 'before', ...before.metrics, examples: before.examples });
@@ -172,7 +172,7 @@ interface Trained {
 /** After training: evaluate, sample, and write the summary. */
 async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof buildData>>, run: RunDir, t: Trained, ev: RunEvents): Promise<RunSummary> {
   const { result, before, resumedFrom, wall, stepLaw } = t;
-  const after = data.validation ? evaluate(s, data.validation.sequential()) : null;
+  const after = data.validation ? evaluate(s, data.validation.byLength()) : null;
   if (after) {
     ev.onEvalAfter?.(after);
     run.appendMetrics({ type: 'eval', step: result.steps, phase: 'after', ...after.metrics, examples: after.examples });

@@ -63,6 +63,24 @@ test('evaluate: the registry\'s metrics over the whole split, the mean cross-ent
   tf.disposeVariables();
 });
 
+test('evaluation in batches of similar length: every example once, results back in file order, the metrics and loss of file order', async () => {
+  const { s, data } = await open(plan({ data: { train: split(train), validation: split(dev), maxLength: 64 } }));
+  const v = data.validation!;
+  const batches = [...v.byLength()];
+  const rows = batches.flatMap((b) => b.rows!);
+  assert.deepEqual([...rows].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i), 'each example once');
+  const lengths = rows.map((i) => v.examples.length(i));
+  assert.deepEqual(lengths, [...lengths].sort((a, b) => b - a), 'longest first');
+  const padded = (bs: Iterable<{ size: number; seqLen: number }>) => [...bs].reduce((n, b) => n + b.size * b.seqLen, 0);
+  assert.ok(padded(batches) < padded(v.sequential()), 'less padding than file order');
+  const sorted = evaluate(s, v.byLength());
+  const fileOrder = evaluate(s, v.sequential());
+  for (const m of ['accuracy', 'f1', 'mcc']) assert.equal(sorted.metrics[m], fileOrder.metrics[m], m);
+  assert.ok(Math.abs(sorted.loss - fileOrder.loss) < 1e-6, `loss ${sorted.loss} vs ${fileOrder.loss}`);
+  assert.equal(sorted.examples, 30);
+  tf.disposeVariables();
+});
+
 test('evaluation every N steps keeps the best adapter by the tracked metric', async () => {
   const p = plan({ training: { maxSteps: 6, batchSize: 8, evalEvery: 1, checkpointEvery: 1, keepCheckpoints: 10 } });
   const { s, data } = await open(p);

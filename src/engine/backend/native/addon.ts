@@ -47,6 +47,22 @@ export interface NativeAddon {
   geluGrad(mode: number, x: F32, dy: F32, dx: F32): void;
   layerNorm(x: F32, gamma: F32, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormGrad(x: F32, gamma: F32, dy: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
+  /** native/rms_norm.c; grad which 0: dx, 1: dw */
+  rmsNorm(x: F32, w: F32, y: F32, rows: number, cols: number, eps: number): void;
+  rmsNormGrad(which: number, x: F32, w: F32, dy: F32, out: F32, rows: number, cols: number, eps: number): void;
+  /** native/swiglu.c; grad which 0: d gate, 1: d up */
+  swiglu(gate: F32, up: F32, y: F32, n: number): void;
+  swigluGrad(which: number, gate: F32, up: F32, dy: F32, out: F32, n: number): void;
+  /** native/attention.c: dims [B, T, S, H, Hkv, d], maskDims [mB, mT] */
+  attention(q: F32, k: F32, v: F32, mask: F32 | null, maskDims: Shape, cos: F32 | null, sin: F32 | null, out: F32, lse: F32, dims: Shape, scale: number): void;
+  attentionGrad(q: F32, k: F32, v: F32, mask: F32 | null, maskDims: Shape, cos: F32 | null, sin: F32 | null, lse: F32, dout: F32,
+    dq: F32, dk: F32, dv: F32, dims: Shape, scale: number): void;
+  /** native/lora.c: dims [N, in, out, r, transW]; grad which 0: dx, 1: dA, 2: dB */
+  loraLinear(x: F32, w: F32, bias: F32 | null, a: F32, b: F32, y: F32, dims: Shape, scale: number): void;
+  loraGrad(which: number, x: F32, w: F32, a: F32, b: F32, dy: F32, out: F32, dims: Shape, scale: number): void;
+  /** native/adam.c: consts [l2, decay, β1, 1−β1, β2, 1−β2, √(1−β2^t), eps, stepSize] */
+  adam(p: F32, g: F32, m: F32 | null, v: F32 | null, pOut: F32, mOut: F32, vOut: F32, n: number, consts: F32): void;
+  sumSquares(xs: F32[], out: F32): void;
 }
 
 /** CPU flags from /proc/cpuinfo (empty elsewhere). */
@@ -101,6 +117,7 @@ function withLoadEnv<T>(load: () => T): T {
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'blasInfo', 'numThreads', 'setNumThreads', 'matmul', 'binary', 'compare', 'unary', 'reduce', 'softmax', 'transpose',
   'gather', 'segmentSum', 'select', 'tile', 'slice', 'pad', 'gelu', 'geluGrad', 'layerNorm', 'layerNormGrad',
+  'rmsNorm', 'rmsNormGrad', 'swiglu', 'swigluGrad', 'attention', 'attentionGrad', 'loraLinear', 'loraGrad', 'adam', 'sumSquares',
 ];
 
 let cached: NativeAddon | null = null;

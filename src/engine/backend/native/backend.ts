@@ -2,38 +2,20 @@
 // Every cpu kernel is registered for 'native' too, so nothing is missing; the ones in
 // ./kernels replace their cpu counterparts.
 //
-// Output buffers of the native kernels are recycled: tfjs-backend-cpu leaves freed tensors to
-// the garbage collector, which at training sizes (MBs per tensor, hundreds per step) means
-// page faults, zero-filling and GC pauses. Here a buffer returns to a free list, by exact
-// size, when the last tensor using it is disposed — unless it escaped to user code through
-// readSync/read (dataSync(), data(), array()), in which case the GC keeps owning it.
+// Output buffers of the native kernels come from a pool (./pool.ts) and return to it when the
+// last tensor using one is disposed — unless it escaped to user code through readSync/read
+// (dataSync(), data(), array()), in which case the GC keeps owning it.
 import { buffer, engine, getKernelsForBackend, registerKernel, type DataType, type KernelConfig, type Rank, type TensorBuffer, type TensorInfo } from '@tensorflow/tfjs-core';
-import { totalmem } from 'node:os';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { nativeKernelConfigs } from './kernels/index.js';
+import { BufferPool, type Buf, type Dtype, type PoolStats } from './pool.js';
+
+export { sizeClass } from './pool.js';
 
 export const NATIVE = 'native';
 
-type Buf = Float32Array | Int32Array | Uint8Array;
 type DataId = object;
-
-/** Bytes of free buffers kept for reuse (beyond this they are left to the GC): an eighth of
- * the machine's memory, at least 1 GiB (a training step's tensors are freed together at its
- * end, so the pool needs about one step's worth); PEFT_NATIVE_POOL_MB overrides. */
-const POOL_LIMIT = process.env.PEFT_NATIVE_POOL_MB
-  ? Number(process.env.PEFT_NATIVE_POOL_MB) * 2 ** 20
-  : Math.min(2 ** 30, totalmem() / 8);
-
-/**
- * Buffers come in size classes (quarter powers of two above 4096 elements, ≤ 19% slack) and a
- * kernel gets a view of the exact length: with dynamic padding every batch has other shapes,
- * and exact-size free lists would fill the pool with sizes never asked for again.
- */
-export function sizeClass(n: number): number {
-  if (n <= 4096) return n;
-  return Math.ceil(2 ** (Math.ceil(Math.log2(n) * 4) / 4));
-}
 
 /** The whole buffer behind a view from `alloc` (a view at offset 0 of a pooled buffer). */
 function whole(values: Buf): Buf {
@@ -46,9 +28,7 @@ export class NativeBackend extends MathBackendCPU {
   /** Buffers from `alloc` still held by tensors: how many data entries use each. (Weak: a
    * buffer a failed kernel never handed over is simply collected.) */
   private owned = new WeakMap<ArrayBufferLike, number>();
-  /** Free buffers by dtype and length. */
-  private free = new Map<string, Buf[]>();
-  private freeBytes = 0;
+  private readonly pool = new BufferPool();
 
   constructor(addon: NativeAddon) {
     super();
@@ -57,17 +37,9 @@ export class NativeBackend extends MathBackendCPU {
 
   /** An output buffer for a kernel. Not zeroed: the kernel writes every element. */
   alloc(n: number, dtype: DataType): Buf {
-    const cap = sizeClass(n);
-    const list = this.free.get(`${dtype}:${cap}`);
-    const reused = list?.pop();
-    if (reused) {
-      this.freeBytes -= reused.byteLength;
-      this.owned.set(reused.buffer, 0);
-      return cap === n ? reused : reused.subarray(0, n);
-    }
-    const b = dtype === 'int32' ? new Int32Array(cap) : dtype === 'bool' ? new Uint8Array(cap) : new Float32Array(cap);
-    if (n > 0) this.owned.set(b.buffer, 0);
-    return cap === n ? b : b.subarray(0, n);
+    const b = this.pool.take(n, dtype as Dtype);
+    if (b.length > 0) this.owned.set(b.buffer, 0);
+    return b.length === n ? b : b.subarray(0, n);
   }
 
   /** Gives back a scratch buffer from `alloc` that no tensor holds. */
@@ -77,15 +49,8 @@ export class NativeBackend extends MathBackendCPU {
 
   private recycle(b: Buf): void {
     this.owned.delete(b.buffer);
-    if (this.freeBytes + b.byteLength > POOL_LIMIT) return;
-    const dtype = b instanceof Int32Array ? 'int32' : b instanceof Uint8Array ? 'bool' : 'float32';
-    // Only whole buffers go back (a view into part of one is someone's slice).
-    if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return;
-    const key = `${dtype}:${b.length}`;
-    let list = this.free.get(key);
-    if (!list) this.free.set(key, (list = []));
-    list.push(b);
-    this.freeBytes += b.byteLength;
+    // only whole buffers go back (a view into part of one is someone's slice)
+    this.pool.give(b);
   }
 
   private track(values: unknown, delta: number): void {
@@ -129,7 +94,10 @@ export class NativeBackend extends MathBackendCPU {
   override readSync(dataId: DataId) {
     const values = super.readSync(dataId);
     const buf = (values as Buf).buffer;
-    if (buf) this.owned.delete(buf);
+    if (buf && this.owned.has(buf)) {
+      this.owned.delete(buf);
+      this.pool.forget(whole(values as Buf));
+    }
     return values;
   }
 
@@ -139,17 +107,14 @@ export class NativeBackend extends MathBackendCPU {
     return buffer(t.shape, t.dtype, this.data.get(t.dataId).values as Buf) as unknown as TensorBuffer<R, D>;
   }
 
-  /** Number of free buffers and their bytes (for tests). */
-  poolStats(): { buffers: number; bytes: number } {
-    let buffers = 0;
-    for (const l of this.free.values()) buffers += l.length;
-    return { buffers, bytes: this.freeBytes };
+  /** The pool's free buffers, bytes and limits (tests, the bench). */
+  poolStats(): PoolStats {
+    return this.pool.stats();
   }
 
   override dispose(): void {
-    this.free.clear();
+    this.pool.clear();
     this.owned = new WeakMap();
-    this.freeBytes = 0;
     super.dispose();
   }
 }

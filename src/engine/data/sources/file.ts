@@ -5,10 +5,17 @@ import { statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { PeftError } from '../../../errors.js';
 
+/** The last path shown, for the working directory it was shown in (every row of a file asks). */
+let shown = { cwd: '', path: '', display: '' };
+
 /** A path as a user would type it: relative to the working directory when it is inside it. */
 export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  const cwd = process.cwd();
+  if (shown.path === path && shown.cwd === cwd) return shown.display;
+  const rel = relative(cwd, path);
+  const display = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  shown = { cwd, path, display };
+  return display;
 }
 
 /** `path:line` (1-based) for text formats. */

@@ -2,6 +2,7 @@
 // the gradient (g ← g + wd·p) before the moments see it. AdamW (adamw.ts) decouples it instead.
 import * as tf from '@tensorflow/tfjs-core';
 import { BaseOptimizer, requireSetting, type UpdateContext, type UpdateResult } from './base.js';
+import { adamUpdate } from '../../backend/fused/index.js';
 import type { ParamGroupSpec } from './optimizer.js';
 
 export interface AdamOptions {
@@ -31,17 +32,15 @@ export function checkAdamHyper(betas: [number, number], eps: number): void {
  * The bias-corrected Adam move of `param` along `grad`, in the order torch computes it:
  *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   p ← p − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
- * `buffers` is [m, v], or null on the first step (zeros). Call inside tf.tidy.
+ * after Adam's L2 term (g ← g + l2·p) or AdamW's decay (p ← p·decay) when given. `buffers` is
+ * [m, v], or null on the first step (zeros). One kernel on native (the same float32 operations).
+ * Call inside tf.tidy.
  */
-export function adamMove(param: tf.Tensor, grad: tf.Tensor, buffers: tf.Tensor[] | null, lr: number, step: number, hyper: AdamHyper): UpdateResult {
-  const [beta1, beta2] = hyper.betas;
-  const m0 = buffers?.[0] ?? tf.zerosLike(param);
-  const v0 = buffers?.[1] ?? tf.zerosLike(param);
-  const m = tf.add(tf.mul(m0, beta1), tf.mul(grad, 1 - beta1));
-  const v = tf.add(tf.mul(v0, beta2), tf.mul(tf.mul(grad, grad), 1 - beta2));
-  const stepSize = lr / (1 - beta1 ** step);
-  const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2 ** step)), hyper.eps);
-  return { param: tf.sub(param, tf.mul(tf.div(m, denom), stepSize)), buffers: [m, v] };
+export function adamMove(
+  param: tf.Tensor, grad: tf.Tensor, buffers: tf.Tensor[] | null, lr: number, step: number, hyper: AdamHyper,
+  weight: { l2?: number; decay?: number } = {},
+): UpdateResult {
+  return adamUpdate(param, grad, buffers, { lr, step, betas: hyper.betas, eps: hyper.eps, l2: weight.l2 ?? 0, decay: weight.decay ?? 1 });
 }
 
 export class Adam extends BaseOptimizer {
@@ -59,7 +58,6 @@ export class Adam extends BaseOptimizer {
   }
 
   protected update(param: tf.Tensor, grad: tf.Tensor, buffers: tf.Tensor[] | null, ctx: UpdateContext): UpdateResult {
-    const g = ctx.weightDecay === 0 ? grad : tf.add(grad, tf.mul(param, ctx.weightDecay));
-    return adamMove(param, g, buffers, ctx.lr, ctx.step, this.hyper);
+    return adamMove(param, grad, buffers, ctx.lr, ctx.step, this.hyper, { l2: ctx.weightDecay });
   }
 }

@@ -32,7 +32,6 @@ export class AdamW extends BaseOptimizer {
   }
 
   protected update(param: tf.Tensor, grad: tf.Tensor, buffers: tf.Tensor[] | null, ctx: UpdateContext): UpdateResult {
-    const decayed = ctx.weightDecay === 0 ? param : tf.mul(param, 1 - ctx.lr * ctx.weightDecay);
-    return adamMove(decayed, grad, buffers, ctx.lr, ctx.step, this.hyper);
+    return adamMove(param, grad, buffers, ctx.lr, ctx.step, this.hyper, { decay: ctx.weightDecay === 0 ? 1 : 1 - ctx.lr * ctx.weightDecay });
   }
 }

@@ -4,11 +4,12 @@
 // gradients left unscaled, so the loop can stop the run (see divergedError).
 import * as tf from '@tensorflow/tfjs-core';
 import { PeftError } from '../../../errors.js';
+import { sumSquares } from '../../backend/fused/index.js';
 
 /** The 2-norm of all gradients as one vector. Per-tensor sums of squares are float32; they are added in float64. */
 export function globalGradNorm(grads: Map<string, tf.Tensor>): number {
   if (grads.size === 0) return 0;
-  const sums = tf.tidy(() => tf.stack([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const sums = sumSquares([...grads.values()]);
   const values = sums.dataSync();
   sums.dispose();
   let total = 0;

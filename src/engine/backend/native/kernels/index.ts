@@ -15,6 +15,11 @@ import { peftGeluConfig } from './PeftGelu.js';
 import { peftGeluGradConfig } from './PeftGeluGrad.js';
 import { peftLayerNormConfig } from './PeftLayerNorm.js';
 import { peftLayerNormGradConfig } from './PeftLayerNormGrad.js';
+import { peftRmsNormConfig, peftRmsNormGradConfig } from './PeftRmsNorm.js';
+import { peftSwiGluConfig, peftSwiGluGradConfig } from './PeftSwiGlu.js';
+import { peftAttentionConfig, peftAttentionGradConfig } from './PeftAttention.js';
+import { peftLoraLinearConfig, peftLoraGradConfig } from './PeftLoraLinear.js';
+import { peftAdamConfig, peftSumSquaresConfig } from './PeftAdam.js';
 import { selectConfig } from './Select.js';
 import { sliceConfig } from './Slice.js';
 import { softmaxConfig } from './Softmax.js';
@@ -38,6 +43,16 @@ export function nativeKernelConfigs(): KernelConfig[] {
     peftGeluGradConfig,
     peftLayerNormConfig,
     peftLayerNormGradConfig,
+    peftRmsNormConfig,
+    peftRmsNormGradConfig,
+    peftSwiGluConfig,
+    peftSwiGluGradConfig,
+    peftAttentionConfig,
+    peftAttentionGradConfig,
+    peftLoraLinearConfig,
+    peftLoraGradConfig,
+    peftAdamConfig,
+    peftSumSquaresConfig,
     selectConfig,
     sliceConfig,
     softmaxConfig,

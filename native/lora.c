@@ -1,0 +1,117 @@
+/* A linear layer with a LoRA term, y = x·W(ᵀ) + b + s·(x·Aᵀ)·Bᵀ, and its gradients, each one call
+ * of two or three sgemm (the composite is ~9 tfjs kernels forward and ~10 backward per site). The
+ * low-rank product x·Aᵀ is recomputed where a gradient needs it rather than kept.
+ *
+ * loraLinear(x, w, bias|null, a, b, y, dims, scale)
+ * loraGrad(which, x, w, a, b, dy, out, dims, scale)   which 0: out = dx [N, in] = dy·W(ᵀ) + s·(dy·B)·A
+ *                                                     which 1: out = dA [r, in] = s·(dy·B)ᵀ·x
+ *                                                     which 2: out = dB [out, r] = s·dyᵀ·(x·Aᵀ)
+ *   dims [N, in, out, r, transW]: x [N, in], A [r, in], B [out, r]; W [out, in] when transW
+ *   (torch's Linear), else [in, out] (GPT-2's Conv1D). */
+#include "common.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  long N, in, out, r;
+  int transW;
+} lora_t;
+
+static int read_dims(args_t *a, size_t i, lora_t *d) {
+  int64_t v[5];
+  if (arg_ints(a, i, v, 5) != 5) return 0;
+  d->N = (long)v[0], d->in = (long)v[1], d->out = (long)v[2], d->r = (long)v[3], d->transW = (int)v[4];
+  if (d->N < 0 || d->in <= 0 || d->out <= 0 || d->r <= 0) {
+    throw_error(a->env, "lora: bad dimensions");
+    return 0;
+  }
+  return 1;
+}
+
+static void gemm(int ta, int tb, long m, long n, long k, float alpha, const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
+              (blasint)k, alpha, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+/* C [N, out] (beta) + x·W(ᵀ) */
+static void base_product(const lora_t *d, const float *x, const float *w, float beta, float *y) {
+  if (d->transW) gemm(0, 1, d->N, d->out, d->in, 1.0f, x, d->in, w, d->in, beta, y, d->out);
+  else gemm(0, 0, d->N, d->out, d->in, 1.0f, x, d->in, w, d->out, beta, y, d->out);
+}
+
+napi_value fn_lora_linear(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!args_get(env, info, &a, 8)) return NULL;
+  size_t lx, lw, lbias = 0, la, lb, ly;
+  int ok;
+  const float *x = arg_f32(&a, 0, &lx);
+  const float *w = x ? arg_f32(&a, 1, &lw) : NULL;
+  if (!w) return NULL;
+  const float *bias = arg_f32_or_null(&a, 2, &lbias, &ok);
+  if (!ok) return NULL;
+  const float *A = arg_f32(&a, 3, &la);
+  const float *B = A ? arg_f32(&a, 4, &lb) : NULL;
+  float *y = B ? arg_f32(&a, 5, &ly) : NULL;
+  if (!y) return NULL;
+  lora_t d;
+  if (!read_dims(&a, 6, &d)) return NULL;
+  const float s = (float)arg_num(&a, 7);
+  if (lx < (size_t)(d.N * d.in) || lw < (size_t)(d.in * d.out) || la < (size_t)(d.r * d.in) || lb < (size_t)(d.out * d.r) ||
+      ly < (size_t)(d.N * d.out) || (bias && lbias < (size_t)d.out))
+    return throw_error(env, "loraLinear: bad sizes");
+  if (d.N == 0) return make_undefined(env);
+  float *low = (float *)malloc(sizeof(float) * (size_t)(d.N * d.r));
+  if (!low) return throw_error(env, "loraLinear: out of memory");
+  base_product(&d, x, w, 0.0f, y);
+  if (bias)
+    for (long i = 0; i < d.N; i++)
+      for (long j = 0; j < d.out; j++) y[i * d.out + j] += bias[j];
+  gemm(0, 1, d.N, d.r, d.in, 1.0f, x, d.in, A, d.in, 0.0f, low, d.r);
+  gemm(0, 1, d.N, d.out, d.r, s, low, d.r, B, d.r, 1.0f, y, d.out);
+  free(low);
+  return make_undefined(env);
+}
+
+napi_value fn_lora_grad(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!args_get(env, info, &a, 9)) return NULL;
+  size_t lx, lw, la, lb, ldy, lo;
+  const int which = (int)arg_int(&a, 0);
+  const float *x = arg_f32(&a, 1, &lx);
+  const float *w = x ? arg_f32(&a, 2, &lw) : NULL;
+  const float *A = w ? arg_f32(&a, 3, &la) : NULL;
+  const float *B = A ? arg_f32(&a, 4, &lb) : NULL;
+  const float *dy = B ? arg_f32(&a, 5, &ldy) : NULL;
+  float *out = dy ? arg_f32(&a, 6, &lo) : NULL;
+  if (!out) return NULL;
+  lora_t d;
+  if (!read_dims(&a, 7, &d)) return NULL;
+  const float s = (float)arg_num(&a, 8);
+  const size_t need = which == 0 ? (size_t)(d.N * d.in) : which == 1 ? (size_t)(d.r * d.in) : (size_t)(d.out * d.r);
+  if (lx < (size_t)(d.N * d.in) || lw < (size_t)(d.in * d.out) || la < (size_t)(d.r * d.in) || lb < (size_t)(d.out * d.r) ||
+      ldy < (size_t)(d.N * d.out) || lo < need || which < 0 || which > 2)
+    return throw_error(env, "loraGrad: bad sizes");
+  if (d.N == 0) {
+    memset(out, 0, sizeof(float) * need);
+    return make_undefined(env);
+  }
+  float *tmp = (float *)malloc(sizeof(float) * (size_t)(d.N * d.r));
+  if (!tmp) return throw_error(env, "loraGrad: out of memory");
+  if (which == 0) {
+    /* dx = dy·W (W [out, in]) or dy·Wᵀ (W [in, out]); then + s·(dy·B)·A */
+    if (d.transW) gemm(0, 0, d.N, d.in, d.out, 1.0f, dy, d.out, w, d.in, 0.0f, out, d.in);
+    else gemm(0, 1, d.N, d.in, d.out, 1.0f, dy, d.out, w, d.out, 0.0f, out, d.in);
+    gemm(0, 0, d.N, d.r, d.out, 1.0f, dy, d.out, B, d.r, 0.0f, tmp, d.r);
+    gemm(0, 0, d.N, d.in, d.r, s, tmp, d.r, A, d.in, 1.0f, out, d.in);
+  } else if (which == 1) {
+    gemm(0, 0, d.N, d.r, d.out, 1.0f, dy, d.out, B, d.r, 0.0f, tmp, d.r);
+    gemm(1, 0, d.r, d.in, d.N, s, tmp, d.r, x, d.in, 0.0f, out, d.in);
+  } else {
+    gemm(0, 1, d.N, d.r, d.in, 1.0f, x, d.in, A, d.in, 0.0f, tmp, d.r);
+    gemm(1, 0, d.out, d.r, d.N, s, dy, d.out, tmp, d.r, 0.0f, out, d.r);
+  }
+  free(tmp);
+  return make_undefined(env);
+}
