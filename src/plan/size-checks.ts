@@ -18,7 +18,10 @@ export const MAX_WIDTH_FACTOR = 16;
 export function sizeProblems(m: Pick<ModulePlan, 'function' | 'options' | 'positions'>, sizes: ModelSizes, maxLength: number): SizeProblem[] {
   const out: SizeProblem[] = [];
   const o = m.options as Record<string, unknown>;
-  if ((m.function === 'lowrank' || m.function === 'hadamard' || m.function === 'svd') && typeof o.rank === 'number') {
+  // a rank above the projection's width adds nothing to a learned A/B pair; VeRA's shared random
+  // bases, NOLA's combinations, LoLDU's and the other factorizations use ranks above it by design
+  const learnedPair = m.function !== 'lowrank' || ((o.basis ?? 'learned') === 'learned' && (o.factorization ?? 'ab') === 'ab');
+  if ((m.function === 'lowrank' || m.function === 'hadamard' || m.function === 'svd') && typeof o.rank === 'number' && learnedPair) {
     let smallest: { at: string; n: number } | null = null;
     for (const p of m.positions) {
       const parsed = parsePosition(p);
