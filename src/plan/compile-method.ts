@@ -72,6 +72,18 @@ function decideOptions(fn: FunctionSpec, spec: ModuleSpec, dropout: number): Rec
 }
 
 /**
+ * A module plan with every option its function has decided: plans written before an option
+ * existed (a run's recorded plan, an adapter_config.json of an older version) get its default,
+ * so old runs and adapters keep meaning what they meant. Options already present are kept.
+ */
+export function completeModule(m: ModulePlan): ModulePlan {
+  const fn = functionSpec(m.function);
+  if (!fn) return m;
+  const given = m.options as Record<string, unknown>;
+  return { ...m, options: decideOptions(fn, given as ModuleSpec, typeof given.dropout === 'number' ? given.dropout : 0) } as ModulePlan;
+}
+
+/**
  * One module spec → ModulePlan, or null when it has no usable function. Problems are reported at
  * `base` + the key; the plan is still returned when they are recoverable, so one run reports all.
  */

@@ -11,7 +11,7 @@ export { CATALOG, catalogEntry, familyInfo, positionAbsence } from './families.j
 export type { FamilyInfo } from './families.js';
 export { PRESETS, PRESET_NAMES, findPreset } from './presets.js';
 export type { Preset, ModuleSpec, SelectSpec } from './presets.js';
-export { compileMethod, compileModule, moduleFromWords, parseLayers, DIMENSION_KEYS, MODULE_KEYS } from './compile-method.js';
+export { compileMethod, compileModule, completeModule, moduleFromWords, parseLayers, DIMENSION_KEYS, MODULE_KEYS } from './compile-method.js';
 export { compileSelect, parseBudget, budgetText, SELECT_KEYS, SELECT_DIMENSIONS } from './compile-select.js';
 export { CRITERIA, CRITERION_NAMES, SELECT_OPTIONS, PROJECTIONS, criterionSpec } from './selection/index.js';
 export type { CriterionSpec, Reselect, GradientDropout } from './selection/index.js';

@@ -1,6 +1,7 @@
 // Is a document read back from disk (a run's recipe.resolved.yaml) a Plan? The engine trusts a
 // Plan's shape, so a damaged or hand-edited record is refused here with the key at fault, not
 // deep inside the engine as "cannot read properties of undefined".
+import { TASK_TYPES } from './types.js';
 
 type Check = (v: unknown) => boolean;
 
@@ -20,7 +21,7 @@ const SHAPE: [string, Check, string][] = [
   ['backbone', obj, 'a mapping'],
   ['backbone.path', str, 'a path'],
   ['task', obj, 'a mapping'],
-  ['task.type', oneOf('causal-lm', 'seq-cls', 'regression', 'token-cls', 'seq2seq', 'image-cls'), 'a task type'],
+  ['task.type', oneOf(...TASK_TYPES), 'a task type'],
   ['task.numLabels', orNull(posInt), 'a positive integer or null'],
   ['data', obj, 'a mapping'],
   ['data.train', orNull(obj), 'a split or null'],

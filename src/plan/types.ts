@@ -7,7 +7,8 @@ import type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from
 export type { Composition, FunctionKind, Heads, Insertion, LayerSelector, InitKind, Nonlinearity, OptionsOf } from './functions/index.js';
 export type { SelectBudget, SelectCriterion, SelectOptionsOf, SelectScope } from './selection/index.js';
 
-export type TaskType = 'causal-lm' | 'seq-cls' | 'regression' | 'token-cls' | 'seq2seq' | 'image-cls' | 'audio-cls' | 'clip-cls';
+export const TASK_TYPES = ['causal-lm', 'seq-cls', 'regression', 'token-cls', 'seq2seq', 'image-cls', 'audio-cls', 'clip-cls'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
 
 /** What every module plan has, whatever its function. */
 export interface ModuleBase {

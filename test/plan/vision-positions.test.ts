@@ -24,7 +24,7 @@ test('lowrank at convolutions: not depthwise, not DoRA, parallel only; core with
   assert.match(issues({ function: 'lowrank', position: 'conv.spatial', dora: true }, 'resnet', 'image-cls')[0], /DoRA rescales a projection's weight rows/);
   assert.match(issues({ function: 'lowrank', position: 'conv', insertion: 'sequential' }, 'resnet', 'image-cls')[0], /needs insertion: parallel/);
   assert.match(issues({ function: 'lowrank', position: 'conv', core: [2, 2, 1, 1] }, 'resnet', 'image-cls')[0], /core applies with factorization: tucker only/);
-  assert.match(issues({ function: 'lowrank', position: 'attn.query', factorization: 'tucker', dora: true }, 'bert', 'seq-cls')[0], /DoRA and the Tucker factorization do not combine/);
+  assert.match(issues({ function: 'lowrank', position: 'attn.query', factorization: 'tucker', dora: true }, 'bert', 'seq-cls')[0], /dora and factorization: tucker cannot be combined/);
   assert.deepEqual(issues({ preset: 'conv-flora', core: [4, 4, 2, 2] }, 'resnet', 'image-cls'), []);
 });
 

@@ -98,7 +98,7 @@ function peft(args: string[]): { code: number | null; stdout: string; stderr: st
 }
 
 test('`peft validate` passes every paper recipe; `peft inspect` prints the paper\'s figure, text and JSON', () => {
-  const v = peft(['validate', 'configs/papers/he2022-unified/*.yaml']);
+  const v = peft(['validate', 'configs/papers/he2022-unified/*.yaml', 'configs/papers/he2022-unified/small/*.yaml']);
   assert.equal(v.code, 0, v.stdout + v.stderr);
   const small = readdirSync(join(DIR, 'small')).filter((f) => f.endsWith('.yaml')).length; // the small-scale set (peft reproduce)
   assert.match(v.stdout + v.stderr, new RegExp(`${RECIPES.length + small} files checked, 0 invalid, 0 errors`));

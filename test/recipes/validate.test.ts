@@ -39,7 +39,7 @@ test('expected and found are both said: bounds, lists, null, nested paths', () =
     'method.rank: must be integer ≥ 1 and ≤ 65536 (got 1.5)',
     'method.reparam.hidden: must be integer ≥ 1 and ≤ 65536 (got 0)',
     'method.modules: must be non-empty mapping (got {})',
-    'training.batch_size: must be an integer ≥ 1 or "auto" (got 0)',
+    'training.batch_size: must be an integer ≥ 1 and ≤ 65536, or "auto" (got 0)',
     'training.max_grad_norm: must be number > 0 or null (got "none")',
     'training.eval_every: must be a number of steps ≥ 1, "epoch" or null (got 0)',
     'optimizer.betas: must be list of 2 numbers ≥ 0 and < 1 (got [0.9])',

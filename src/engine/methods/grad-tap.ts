@@ -4,14 +4,18 @@
 // incoming gradient to `sink` (a copy the sink owns) and passes it on unchanged.
 import * as tf from '@tensorflow/tfjs-core';
 
-export function tap<T extends tf.Tensor>(t: T, sink: (grad: tf.Tensor) => void): T {
+export function tap<T extends tf.Tensor>(t: T, sink: (grad: tf.Tensor, input: tf.Tensor) => void): T {
+  // the input is saved for the backward pass: an intermediate of the forward may be freed by then
+  // (a backend's clone need not share its data), so the sink gets the saved copy, not a closure's
   const f = tf.customGrad((...args) => {
     const x = args[0] as tf.Tensor;
+    const save = args[args.length - 1] as unknown as (ts: tf.Tensor[]) => void;
+    save([x]);
     return {
       value: tf.clone(x),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const g = Array.isArray(dy) ? dy[0] : dy;
-        sink(tf.keep(tf.clone(g)));
+        sink(tf.keep(tf.clone(g)), saved[0]!);
         return g;
       },
     };

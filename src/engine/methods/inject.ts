@@ -6,7 +6,7 @@ import { Container } from '../nn/module.js';
 import { ForwardContext, type Attachment } from '../nn/context.js';
 import type { SiteInfo, TaskModel } from '../backbones/types.js';
 import type { MethodPlan, ModulePlan } from '../../plan/index.js';
-import { parsePosition, positionMatches, resolveLayers, functionMisfit } from '../../plan/index.js';
+import { parsePosition, positionMatches, resolveLayers, functionMisfit, completeModule } from '../../plan/index.js';
 import { MODULES } from './registry.js';
 import type { BuiltModule, Calibration, FunctionModule } from './types.js';
 import { seededInit, shapesOnly } from './init.js';
@@ -105,7 +105,9 @@ export interface InjectOptions {
   selectionLayout?: SelectionLayout;
 }
 
-export function injectMethod(model: TaskModel, method: MethodPlan, seed: number, opts: InjectOptions = {}): PeftModel {
+export function injectMethod(model: TaskModel, methodIn: MethodPlan, seed: number, opts: InjectOptions = {}): PeftModel {
+  // plans recorded or saved before an option existed get its default (the module builders trust a decided plan)
+  const method: MethodPlan = { ...methodIn, modules: methodIn.modules.map(completeModule) };
   const init = opts.shapesOnly || opts.noInit ? shapesOnly : seededInit(seed);
   const values = !opts.shapesOnly;
   const store = new Container();

@@ -132,8 +132,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
       });
     }
     // the selection's layout: the checkpoint's when resuming, else chosen now (sensitivity measures data)
-    const last = existing ? listCheckpoints(run.checkpointsDir).at(-1) : undefined;
-    const selection = prepareSelection(s, () => data.train.sequential(), last ? { dir: last.path, layout: readTrainerState(last.path).selection } : null);
+    const selection = prepareSelection(s, () => data.train.sequential(), existing && s.peft.selection ? savedLayout(run) : null);
     if (selection) ev.onSelection?.(selection);
     stopIfInterrupted();
     const before = data.validation ? evaluate(s, data.validation.byLength()) : null;
@@ -157,6 +156,21 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     if (!existing && !trained && !run.hasCheckpoint() && !run.hasAdapter()) run.remove();
     throw e;
   }
+}
+
+/**
+ * The selection layout a resumed run continues with: the newest checkpoint whose trainer state
+ * reads (a damaged newer one is skipped, as the training loop's resume skips it).
+ */
+function savedLayout(run: RunDir): { dir: string; layout: ReturnType<typeof readTrainerState>['selection'] } | null {
+  for (const cp of listCheckpoints(run.checkpointsDir).reverse()) {
+    try {
+      return { dir: cp.path, layout: readTrainerState(cp.path).selection };
+    } catch {
+      // damaged: the previous one
+    }
+  }
+  return null;
 }
 
 interface Trained {

@@ -30,10 +30,9 @@ export function convMisfit(role: string, o: FactorOptions): string | null {
   return null;
 }
 
-/** Cross-option rules: DoRA with Tucker, and the insertion a kernel update needs. */
+/** The insertion a kernel update needs (DoRA with Tucker is one of lowrank's combinations). */
 export function checkFactorization(o: FactorOptions, m: ModuleShape): { key: string; message: string; hint?: string }[] {
   const out: { key: string; message: string; hint?: string }[] = [];
-  if (o.factorization === 'tucker' && o.dora) out.push({ key: 'dora', message: 'DoRA and the Tucker factorization do not combine' });
   if (m.insertion !== 'parallel' && m.positions.some((p) => isConv(p.replace(/^(text|vision)\./, '')))) {
     out.push({ key: 'insertion', message: 'a low-rank update of a convolution kernel reads the convolution\'s input: it needs insertion: parallel' });
   }

@@ -38,7 +38,7 @@ output: {dir: ${join(dir, 'runs')}}
   const summary = await runTraining(v.plan!, {}, { onStage: (s) => phases.push(`${s.stage}:${s.phase}`) }) as StreamSummary;
   assert.deepEqual(phases, ['0:expert', '1:expert', '1:selector']);
   assert.equal(summary.stream.scenario, 'class-incremental');
-  const target = { plan: v.plan!, runDir: summary.run_dir, adapterDir: summary.adapter_dir };
+  const target = { plan: v.plan!, runDir: summary.run_dir, adapterDir: summary.adapter_dir, adapterDirs: [summary.adapter_dir] };
   const ev = await evaluateRun(target, { split: 'validation' });
   for (const t of ['classes-3-1', 'classes-0-2']) assert.equal(ev.metrics[`${t}/accuracy`], summary.tasks[t]!.accuracy, t);
 

@@ -38,7 +38,7 @@ test('an LAE stream: matrix, measures, eval through the ensemble, and a resume i
   assert.deepEqual([s.scenario, s.strategy, summary.steps], ['task-incremental', 'lae', 2 * 2 + 2 * 2]);
 
   // peft eval of the run: the strategy's sets back, the same last row
-  const ev = await evaluateRun({ plan: a.plan, runDir: summary.run_dir, adapterDir: summary.adapter_dir }, { split: 'validation' });
+  const ev = await evaluateRun({ plan: a.plan, runDir: summary.run_dir, adapterDir: summary.adapter_dir, adapterDirs: [summary.adapter_dir] }, { split: 'validation' });
   for (const t of ['sst2', 'rte']) {
     const last = lines.find((m) => m.stage === 1 && m.task === t)!;
     assert.ok(Math.abs(ev.metrics[`${t}/accuracy`]! - (last.accuracy as number)) < 1e-12, t);

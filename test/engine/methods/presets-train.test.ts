@@ -66,8 +66,20 @@ before(async () => {
   await initBackend('wasm');
 });
 
+/**
+ * Presets that need what this plain causal-LM batch on stories260K lacks; each trains in its own
+ * tests, named here.
+ */
+const ELSEWHERE: Record<string, string> = {
+  'conv-lora': 'convolution sites (a vision backbone): test/engine/backbones/resnet.test.ts',
+  'conv-flora': 'convolution sites (a vision backbone): test/engine/backbones/resnet.test.ts, tucker-modules.test.ts',
+  mtlora: 'task ids of a multi-task recipe: test/engine/multitask/',
+  vblora: 'sub-vectors of 256, wider than stories260K\'s 64-wide projections: test/cli/lowrank-family.test.ts, vector-bank.test.ts',
+  mos: 'a shard pool larger than stories260K\'s default draws: test/cli/lowrank-family.test.ts, shard-pool.test.ts',
+};
+
 for (const preset of PRESET_NAMES) {
-  test(`preset ${preset} trains on stories260K (wasm)`, async (t) => {
+  test(`preset ${preset} trains on stories260K (wasm)`, { skip: ELSEWHERE[preset] ? `trained elsewhere: ${ELSEWHERE[preset]}` : false }, async (t) => {
     assert.equal(tf.getBackend(), 'wasm');
     const task = taskPlan(preset === 'head-only' ? 'seq-cls' : 'causal-lm');
     const issues: string[] = [];

@@ -37,7 +37,7 @@ test('joint training of two tasks: per-task metrics and their mean, a POLY adapt
   assert.deepEqual(weights.info('base_model.model.score.weight').shape, [4, 64], 'one head, two columns per task');
 
   // the adapter kept is the best by task_mean: eval gives what the run measured at that step
-  const target = { plan, runDir: summary.run_dir, adapterDir: summary.adapter_dir };
+  const target = { plan, runDir: summary.run_dir, adapterDir: summary.adapter_dir, adapterDirs: [summary.adapter_dir] };
   const kept = evals.filter((m) => m.best === true).pop()!;
   const rte = await evaluateRun(target, { split: 'validation', task: 'rte' });
   for (const k of ['loss', 'accuracy', 'f1']) assert.ok(Math.abs(rte.metrics[k]! - (kept[`rte/${k}`] as number)) < 1e-6, k);

@@ -19,7 +19,7 @@ import { PeftError } from '../../../errors.js';
  * single-head, at projections, scaled by their own α/r (α/√r), alike in everything but rank and
  * alpha — a representative plan, every site and each site's (r, alpha); else null.
  */
-function loraModules(peft: PeftModel): { plan: ModulePlanOf<'lowrank'>; sites: SiteInfo[]; of: (s: SiteInfo) => RankAlpha } | null {
+function loraModules(peft: PeftModel, plain: (o: OptionsOf<'lowrank'>) => boolean = isPlainLowRank): { plan: ModulePlanOf<'lowrank'>; sites: SiteInfo[]; of: (s: SiteInfo) => RankAlpha } | null {
   if (peft.modules.length === 0 || peft.modules.some((m) => m.plan.function !== 'lowrank')) return null;
   const plans = peft.modules.map((m) => m.plan as ModulePlanOf<'lowrank'>);
   const alike = (p: ModulePlanOf<'lowrank'>) => JSON.stringify([p.insertion, p.composition, p.heads, p.options.rslora, p.options.dora, p.options.dropout]);
@@ -28,7 +28,7 @@ function loraModules(peft: PeftModel): { plan: ModulePlanOf<'lowrank'>; sites: S
   // fake-quantised LoRA computes with quantised weights that peft would not: our own type keeps that
   if (plans.some((p) => p.options.quantize_bits)) return null;
   // bases, cores, branches, experts and growing ranks are our own types (VERA, VBLORA or UNIFIED_VIEW)
-  if (plans.some((p) => !isPlainLowRank(p.options))) return null;
+  if (plans.some((p) => !plain(p.options))) return null;
   const bySite = new Map<SiteInfo, RankAlpha>();
   for (const m of peft.modules) {
     const o = (m.plan as ModulePlanOf<'lowrank'>).options;
@@ -88,7 +88,8 @@ export const LORA_FORMAT: AdapterFormat = {
   ],
   expresses: (peft) => isPeftLora(peft, []),
   config(peft, baseModel) {
-    const m = loraModules(peft)!;
+    // CorDA's adapter is written as LoRA too (corda-config.ts): its modules are LoRA's but for the init
+    const m = (loraModules(peft) ?? loraModules(peft, (o) => isPlainLowRank({ ...o, init: 'lora' })))!;
     const o = m.plan.options;
     const { target_modules, layers_to_transform } = targetModulesFor(peft.model, m.sites);
     const { r, alpha, rank_pattern, alpha_pattern } = patternsFor(m.sites, m.of);

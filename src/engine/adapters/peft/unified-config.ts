@@ -69,10 +69,10 @@ export const UNIFIED_FORMAT: AdapterFormat = {
   },
 };
 
-/** Parameter names → modules_to_save entries: a module when all its parameters are listed, else the parameters. */
+/** Parameter names → modules_to_save entries: a module when all its parameters (and moving buffers: batch-norm statistics) are listed, else the parameters. */
 export function modulesOf(model: TaskModel, names: readonly string[]): string[] {
   const listed = new Set(names);
-  const all = model.root.namedParams().map(([n]) => n);
+  const all = [...model.root.namedParams(), ...model.root.namedBuffers()].map(([n]) => n);
   const out: string[] = [];
   for (const name of names) {
     const module = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : name;
@@ -85,7 +85,7 @@ export function modulesOf(model: TaskModel, names: readonly string[]): string[] 
 
 /** modules_to_save entries → parameter names: a parameter as it is, a module as all its parameters. */
 function paramsOf(model: TaskModel, entries: readonly string[]): string[] {
-  const all = model.root.namedParams().map(([n]) => n);
+  const all = [...model.root.namedParams(), ...model.root.namedBuffers()].map(([n]) => n);
   const out: string[] = [];
   for (const e of entries) {
     const hits = all.includes(e) ? [e] : all.filter((n) => n.startsWith(`${e}.`));
