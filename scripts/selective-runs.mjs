@@ -33,7 +33,7 @@ const dataFile = 'docs/data/methods-selective.json';
 
 function peft(args, { time = false } = {}) {
   const cmd = time ? '/usr/bin/time' : process.execPath;
-  const full = [...(time ? ['-f', 'peak_rss_kb %M', process.execPath] : []), 'bin/peft.js', ...args, '--json', ...(backend ? ['--backend', backend] : [])];
+  const full = [...(time ? ['-f', 'peak_rss_kb %M', process.execPath] : []), 'bin/peft.js', ...args, '--json', ...(backend && args[0] !== 'inspect' ? ['--backend', backend] : [])];
   const r = spawnSync(cmd, full, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return { error: (r.stderr.trim().split('\n').filter((l) => !/^peak_rss_kb/.test(l)).pop() ?? `exit ${r.status}`) };
   const rss = /peak_rss_kb (\d+)/.exec(r.stderr ?? '');

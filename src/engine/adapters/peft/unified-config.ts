@@ -34,12 +34,12 @@ export const UNIFIED_FORMAT: AdapterFormat = {
       ...(peft.selection ? { selection: storedSelection(peft) } : {}),
     };
   },
-  method(model, cfg) {
+  method(model, cfg, warnings) {
     const method = cfg.method as MethodPlan;
     if (!method || typeof method !== 'object' || !Array.isArray(method.modules)) {
       throw new PeftError('FORMAT', 'adapter_config.json has no method plan', { where: 'adapter_config.json: method' });
     }
-    const backboneNames = Array.isArray(cfg.modules_to_save) ? paramsOf(model, cfg.modules_to_save.map(String)) : [];
+    const backboneNames = Array.isArray(cfg.modules_to_save) ? paramsOf(model, cfg.modules_to_save.map(String), warnings) : [];
     return { method, backboneNames, selectionLayout: method.select ? selectionFromConfig(cfg) : undefined };
   },
   entries(peft, backboneNames) {
@@ -83,12 +83,20 @@ export function modulesOf(model: TaskModel, names: readonly string[]): string[] 
   return out;
 }
 
+/** Task heads (Hugging Face names): an adapter trained for one task may be applied to another's model. */
+const TASK_HEADS = new Set(['score', 'classifier', 'qa_outputs', 'lm_head']);
+
 /** modules_to_save entries → parameter names: a parameter as it is, a module as all its parameters. */
-function paramsOf(model: TaskModel, entries: readonly string[]): string[] {
+function paramsOf(model: TaskModel, entries: readonly string[], warnings?: string[]): string[] {
   const all = [...model.root.namedParams(), ...model.root.namedBuffers()].map(([n]) => n);
   const out: string[] = [];
   for (const e of entries) {
     const hits = all.includes(e) ? [e] : all.filter((n) => n.startsWith(`${e}.`));
+    if (hits.length === 0 && TASK_HEADS.has(e.split('.')[0]!)) {
+      // the head of the task the adapter was trained for, absent from this task's model: its body applies
+      warnings?.push(`adapter_config.json: modules_to_save: ${e} is the task head of another task; this ${model.task} model has none, so it is not used`);
+      continue;
+    }
     if (hits.length === 0) {
       throw new PeftError('FORMAT', `modules_to_save names ${JSON.stringify(e)}, which is no module or parameter of this ${model.family} backbone`, {
         where: 'adapter_config.json: modules_to_save', hint: 'is this adapter for this backbone?',
