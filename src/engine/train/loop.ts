@@ -118,6 +118,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
   let lastLoss = NaN;
   let stoppedEarly = false;
   const recent: number[] = [];
+  /** The first step's loss (of this process): a converged loss jumping 10× from 0.005 is no divergence. */
+  let firstLoss: number | null = null;
   let skippedInRow = 0;
   const stateNow = (): Omit<TrainerState, 'optimizer'> => ({
     step, totalSteps, cursor, best, badEvals, tokensSeen, elapsedMs: elapsedMs(),
@@ -175,7 +177,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     const spike = t.lossSpike;
     if (recent.length >= spike.window) {
       const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
-      if (stepLoss > spike.factor * mean) {
+      // a spike is a jump over the recent mean that also climbs back above a tenth of the starting loss
+      if (stepLoss > spike.factor * mean && stepLoss > 0.1 * (firstLoss ?? 0)) {
         if (spike.action === 'stop' || skippedInRow >= spike.window) {
           acc.dispose();
           throw new PeftError('DIVERGED', `loss spiked to ${stepLoss.toPrecision(4)} at step ${step + 1} (${(stepLoss / mean).toFixed(1)}× the mean of the last ${recent.length} steps)`, {
@@ -191,6 +194,7 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
       }
     }
     skippedInRow = 0;
+    firstLoss ??= stepLoss;
     recent.push(stepLoss);
     if (recent.length > spike.window) recent.shift();
     const grads = acc.take('mean');
