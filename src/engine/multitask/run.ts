@@ -7,7 +7,7 @@ import type { Plan } from '../../plan/index.js';
 import { openSession } from '../session.js';
 import { trainLoop } from '../train/loop.js';
 import { RunDir } from '../train/run-dir.js';
-import type { RunEvents, RunOptions, RunSummary } from '../train/run.js';
+import { summaryOf, type RunEvents, type RunOptions, type RunSummary } from '../train/run.js';
 import type { SplitStats } from '../data/build.js';
 import { buildTaskData, checkTasks, type TaskData } from './task-data.js';
 import { TaskMixture } from './mixture.js';
@@ -61,26 +61,9 @@ export async function runMultiTask(plan: Plan, opts: RunOptions, ev: RunEvents =
     run.appendMetrics({ type: 'eval', step: result.steps, phase: 'after', ...after.metrics, examples: after.examples });
   }
   const summary: MultiTaskSummary = {
-    run_dir: run.path,
-    name: plan.name,
-    backend: s.backend.name,
-    threads: s.backend.threads,
-    total_params: s.totalParams,
-    trainable_params: s.trainableParams,
-    trainable_percent: (100 * s.trainableParams) / s.totalParams,
-    steps: result.steps,
-    wall_time_s: (Date.now() - wall) / 1000,
-    tokens_seen: result.tokensSeen,
-    before: before?.metrics ?? null,
-    after: after?.metrics ?? null,
-    best: result.best,
-    final_train_loss: result.finalLoss,
-    stopped_early: result.stoppedEarly,
+    ...summaryOf(plan, s, run, { result, before, after, resumedFrom, wall }),
     sample: null,
     data: stats,
-    adapter_dir: run.adapterDir,
-    last_checkpoint: result.lastCheckpoint,
-    resumed_from: resumedFrom,
     tasks: after ? taskMetrics(after) : {},
     sampling: {
       rule: sampling.rule, temperature: sampling.temperature,

@@ -198,26 +198,9 @@ async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof bu
     ev.onSample?.(plan.generate.prompt, text);
   }
   const summary: RunSummary = {
-    run_dir: run.path,
-    name: plan.name,
-    backend: s.backend.name,
-    threads: s.backend.threads,
-    total_params: s.totalParams,
-    trainable_params: s.trainableParams,
-    trainable_percent: (100 * s.trainableParams) / s.totalParams,
-    steps: result.steps,
-    wall_time_s: (Date.now() - wall) / 1000,
-    tokens_seen: result.tokensSeen,
-    before: before?.metrics ?? null,
-    after: after?.metrics ?? null,
-    best: result.best,
-    final_train_loss: result.finalLoss,
-    stopped_early: result.stoppedEarly,
+    ...summaryOf(plan, s, run, { result, before, after, resumedFrom, wall }),
     sample,
     data: data.stats,
-    adapter_dir: run.adapterDir,
-    last_checkpoint: result.lastCheckpoint,
-    resumed_from: resumedFrom,
     ...(stepLaw ? { step_law: stepLaw } : {}),
   };
   run.writeSummary(summary as unknown as Record<string, unknown>);
@@ -230,4 +213,31 @@ async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof bu
     }
   }
   return summary;
+}
+
+/** The fields of summary.json every kind of run shares (a single task's, several tasks'). */
+export function summaryOf(
+  plan: Plan, s: Session, run: RunDir,
+  t: { result: TrainResult; before: EvalResult | null; after: EvalResult | null; resumedFrom: string | null; wall: number },
+): Omit<RunSummary, 'sample' | 'data' | 'step_law'> {
+  return {
+    run_dir: run.path,
+    name: plan.name,
+    backend: s.backend.name,
+    threads: s.backend.threads,
+    total_params: s.totalParams,
+    trainable_params: s.trainableParams,
+    trainable_percent: (100 * s.trainableParams) / s.totalParams,
+    steps: t.result.steps,
+    wall_time_s: (Date.now() - t.wall) / 1000,
+    tokens_seen: t.result.tokensSeen,
+    before: t.before?.metrics ?? null,
+    after: t.after?.metrics ?? null,
+    best: t.result.best,
+    final_train_loss: t.result.finalLoss,
+    stopped_early: t.result.stoppedEarly,
+    adapter_dir: run.adapterDir,
+    last_checkpoint: t.result.lastCheckpoint,
+    resumed_from: t.resumedFrom,
+  };
 }
