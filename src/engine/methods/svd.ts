@@ -83,8 +83,7 @@ export class SvdLowRank extends SiteModule {
     if (!this.growth) return tf.reshape(tf.matMul(tf.matMul(u2, a, false, true), b, false, true), [...lead, this.outDim]);
     let dw = tf.div(tf.matMul(b, a), this.ranks[0] + 1e-5) as tf.Tensor2D;
     if (ctx?.training && this.scoring) {
-      const w = dw;
-      dw = tap(w, (g) => {
+      dw = tap(dw, (g, w) => {
         this.scoreSum += tf.tidy(() => tf.sum(tf.mul(tf.abs(w), tf.abs(g))).dataSync()[0]) / Math.sqrt(this.outDim * this.inDim);
         this.scoreCalls++;
         g.dispose();
