@@ -16,6 +16,7 @@ import { embeddingSite } from './common.js';
 import type { SiteInfo, TaskOptions } from './types.js';
 import type { TaskType } from '../../plan/index.js';
 import { PeftError } from '../../errors.js';
+import { layerScope } from '../nn/layer-scope.js';
 
 /** Places modules at dotted paths under a root, creating the plain containers in between. */
 export class Tree {
@@ -187,7 +188,7 @@ export function buildEncoder(tree: Tree, spec: EncoderSpec): { layers: EncoderLa
 export function runEncoder(layers: EncoderLayer[], x: tf.Tensor3D, mask: tf.Tensor4D, ctx: ForwardContext, states?: tf.Tensor3D[]): tf.Tensor3D {
   let h = x;
   for (const layer of layers) {
-    h = layer.forward(h, mask, ctx);
+    h = layerScope(ctx, () => layer.forward(h, mask, ctx));
     states?.push(h);
   }
   return h;

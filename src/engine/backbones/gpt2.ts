@@ -18,6 +18,7 @@ import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 import { familyInfo } from '../../plan/index.js';
+import { layerScope } from '../nn/layer-scope.js';
 
 interface Gpt2Dims extends ModelDims {
   eps: number;
@@ -192,7 +193,7 @@ function buildGpt2(config: Record<string, unknown>, opts: TaskOptions): TaskMode
     const mask4 = additiveMask(selfKeyMask(cache, out.mask), B, x.shape[1], past + x.shape[1], true);
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];
     for (const block of blocks) {
-      x = block.forward(x, mask4, ctx, cache?.attention(block.keys.attn.heads, false));
+      x = layerScope(ctx, () => block.forward(x, mask4, ctx, cache?.attention(block.keys.attn.heads, false)));
       if (req.hiddenStates) hiddenStates.push(x);
     }
     cache?.record({ keyMask: out.mask, prepended: emb.prepended + out.prepended });

@@ -17,6 +17,7 @@ import { ConfigReader } from './config.js';
 import type { Family, ForwardRequest, ModelDims, ModelInputs, ModelOutputs, SiteInfo, TaskModel, TaskOptions } from './types.js';
 import { PeftError } from '../../errors.js';
 import { familyInfo } from '../../plan/index.js';
+import { layerScope } from '../nn/layer-scope.js';
 
 class LlamaMlp extends Module {
   readonly gate: Linear;
@@ -168,7 +169,7 @@ function buildLlama(config: Record<string, unknown>, opts: TaskOptions): TaskMod
     const hiddenStates: tf.Tensor3D[] = req.hiddenStates ? [x] : [];
     for (const layer of layers) {
       const slot = cache?.attention(layer.attnKeys.heads, false);
-      x = layer.forward(x, mask4, ctx, { rotary, positionOffset: ctx.positionOffset + past, positions, cache: slot });
+      x = layerScope(ctx, () => layer.forward(x, mask4, ctx, { rotary, positionOffset: ctx.positionOffset + past, positions, cache: slot }));
       if (req.hiddenStates) hiddenStates.push(x);
     }
     cache?.record({ keyMask: emb.mask, prepended: inp.prepended + emb.prepended });

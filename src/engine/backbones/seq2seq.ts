@@ -10,6 +10,7 @@ import { attentionSites, ffnSites, blockSite, type AttentionSiteKeys, type FfnSi
 import { embeddingSite, defaultMask, pickPositions, selfKeyMask } from './common.js';
 import type { ForwardCache, ModelInputs, ModelOutputs, SiteInfo } from './types.js';
 import { PeftError } from '../../errors.js';
+import { layerScope } from '../nn/layer-scope.js';
 
 export type Stack = 'encoder' | 'decoder';
 type ProjNames = { q: string; k: string; v: string; o: string };
@@ -81,9 +82,9 @@ export interface StackParts {
   finalNorm: ((x: tf.Tensor, ctx: ForwardContext) => tf.Tensor) | null;
   /**
    * T5: the self-attention bias for T queries after `past` cached positions (as a function of the
-   * prefix length).
+   * prefix length), made once per pass.
    */
-  selfBias?(T: number, past: number): (prefix: number) => tf.Tensor;
+  selfBias?(T: number, past: number, ctx: ForwardContext): (prefix: number) => tf.Tensor;
 }
 
 export interface StackOutput {
@@ -109,14 +110,14 @@ export function runStack(
   const enc = opts.encoder;
   const env: LayerEnv = {
     selfMask: additiveMask(selfKeyMask(cache, emb.mask), B, T, past + T, parts.stack === 'decoder'),
-    selfBias: parts.selfBias?.(T, past),
+    selfBias: parts.selfBias?.(T, past, ctx),
     encoder: enc?.last,
     crossMask: enc ? additiveMask(enc.mask, B, T, enc.last.shape[1], false) : undefined,
     cache,
   };
   const states: tf.Tensor3D[] = opts.collect ? [x] : [];
   for (const layer of parts.layers) {
-    x = layer.forward(x, ctx, env);
+    x = layerScope(ctx, () => layer.forward(x, ctx, env));
     if (opts.collect) states.push(x);
   }
   if (parts.finalNorm) {

@@ -156,11 +156,11 @@ class T5Stack extends Module {
       layers: this.blocks,
       finalNorm: (x, ctx) => ctx.dropout(this.norm.forward(x), d.dropout),
       selfBias: table
-        ? (T, past) => {
+        ? (T, past, ctx) => {
           const memo = new Map<number, tf.Tensor>();
           return (p) => {
             let b = memo.get(p);
-            if (!b) memo.set(p, (b = relativeBias(table.weight.value, p + past, T, p + past + T, this.stack === 'encoder', d.buckets, d.maxDistance)));
+            if (!b) memo.set(p, (b = ctx.forPass(relativeBias(table.weight.value, p + past, T, p + past + T, this.stack === 'encoder', d.buckets, d.maxDistance))));
             return b;
           };
         }

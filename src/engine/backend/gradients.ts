@@ -12,6 +12,7 @@
 // the same way, on the one global Tensor class.
 import { register } from 'node:module';
 import { getGradient } from '@tensorflow/tfjs-core';
+import { installLeanBackprop } from './lean-backprop.js';
 
 const HOOK = `
 export async function resolve(specifier, context, next) {
@@ -28,8 +29,12 @@ export async function resolve(specifier, context, next) {
 
 let loading: Promise<void> | null = null;
 
-/** Registers every gradient of tfjs-core and the chained-op methods (idempotent; ~0.5 s once). */
+/**
+ * Registers every gradient of tfjs-core and the chained-op methods (idempotent; ~0.5 s once), and
+ * the backward pass that frees as it goes (./lean-backprop.ts).
+ */
 export function ensureGradients(): Promise<void> {
+  installLeanBackprop();
   if (!loading) {
     loading = (async () => {
       if (getGradient('Multiply') != null) return; // already registered (e.g. by @tensorflow/tfjs)

@@ -166,6 +166,15 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   throw new PeftError('BACKEND', 'no tfjs backend could be initialised', { hint: 'reinstall with `npm ci`' });
 }
 
+/**
+ * Lets go of buffers the active backend keeps for reuse (the native backend's pool), when the
+ * work that reused them is over: what comes next (the loss figure, another trial) does not
+ * start with a training step's worth of idle memory.
+ */
+export function releaseCachedBuffers(): void {
+  (tf.backend() as { trimPool?(): void }).trimPool?.();
+}
+
 const tfNames = new Map<string, string>();
 
 function tfNameOf(name: string): string {

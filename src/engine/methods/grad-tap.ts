@@ -1,16 +1,15 @@
 // The gradient that reaches a tensor, captured on its way back: IncreLoRA scores a module by
 // |ΔW| ⊙ |∂L/∂ΔW| (their backward hook on the update), and ΔW is no parameter whose gradient the
 // optimizer sees. `tap(t, sink)` is t in the forward pass; in the backward pass it hands the
-// incoming gradient to `sink` (a copy the sink owns) and passes it on unchanged.
+// incoming gradient (a copy the sink owns) and t's values to `sink`, and passes the gradient on
+// unchanged. t's values are saved with the op: a tensor of the forward pass captured in a closure
+// may be freed before this op's backward runs (backend/lean-backprop.ts frees as it goes).
 import * as tf from '@tensorflow/tfjs-core';
 
-export function tap<T extends tf.Tensor>(t: T, sink: (grad: tf.Tensor, input: tf.Tensor) => void): T {
-  // the input is saved for the backward pass: an intermediate of the forward may be freed by then
-  // (a backend's clone need not share its data), so the sink gets the saved copy, not a closure's
+export function tap<T extends tf.Tensor>(t: T, sink: (grad: tf.Tensor, value: tf.Tensor) => void): T {
   const f = tf.customGrad((...args) => {
     const x = args[0] as tf.Tensor;
-    const save = args[args.length - 1] as unknown as (ts: tf.Tensor[]) => void;
-    save([x]);
+    (args[1] as tf.GradSaveFunc)([x]);
     return {
       value: tf.clone(x),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {

@@ -66,7 +66,7 @@ export class PrefixMlp extends Module {
     const h = tf.tanh(tf.add(tf.matMul(this.embedding.value as tf.Tensor2D, this.w0.value as tf.Tensor2D, false, true), this.b0.value));
     const o = tf.add(tf.matMul(h as tf.Tensor2D, this.w2.value as tf.Tensor2D, false, true), this.b2.value);
     const out = tf.reshape(o, [this.length, this.sites * 2, this.kv, this.headDim]) as tf.Tensor4D;
-    if (ctx) this.memo.set(ctx, out);
+    if (ctx) this.memo.set(ctx, ctx.forPass(out));
     return out;
   }
 

@@ -79,7 +79,7 @@ export class SubspaceVector extends SharedTensors {
         D: this.D, LL: this.signs!.shape[0], norm: this.fastfoodNorm(),
       })
       : (tf.reshape(tf.matMul(this.dense!.value as tf.Tensor2D, tf.reshape(this.d.value, [-1, 1]) as tf.Tensor2D), [-1]) as tf.Tensor1D);
-    if (ctx) this.memo.set(ctx, out);
+    if (ctx) this.memo.set(ctx, ctx.forPass(out));
     return out;
   }
 }

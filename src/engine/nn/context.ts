@@ -53,6 +53,7 @@ export class ForwardContext {
   readonly positionOffset: number;
   readonly taskIds: readonly number[] | null;
   private seedCounter: number;
+  private readonly passTensors: tf.Tensor[] = [];
 
   constructor(
     private readonly attachments: ReadonlyMap<string, readonly Attachment[]>,
@@ -108,6 +109,20 @@ export class ForwardContext {
     const mods = this.attachments.get(key);
     if (!mods) return [];
     return mods.filter((m) => m.prepend).map((m) => m.prepend!(batch, this));
+  }
+
+  /**
+   * t, made once in this pass for several layers to use (a memo): in inference it outlives the
+   * layer that made it and is freed with the pass (nn/layer-scope.ts).
+   */
+  forPass<T extends tf.Tensor>(t: T): T {
+    this.passTensors.push(t);
+    return t;
+  }
+
+  /** The tensors given to forPass so far. */
+  get perPass(): readonly tf.Tensor[] {
+    return this.passTensors;
   }
 
   /** Inverted dropout, active only in training; masks come from the context's seed. */

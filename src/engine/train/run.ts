@@ -12,7 +12,7 @@ import { PeftError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../infer/evaluate.js';
 import { generateText, generateOptionsFromPlan } from '../generate/index.js';
 import { RunDir } from './run-dir.js';
-import type { BackendInfo } from '../backend/index.js';
+import { releaseCachedBuffers, type BackendInfo } from '../backend/index.js';
 import { prepareSelection, type SelectionSummary } from '../selection/index.js';
 import { listCheckpoints, readTrainerState } from './checkpoint.js';
 import { writeRunFigure } from '../report/index.js';
@@ -205,6 +205,7 @@ async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof bu
   };
   run.writeSummary(summary as unknown as Record<string, unknown>);
   tf.disposeVariables();
+  releaseCachedBuffers(); // the figure's renderer loads now: not on top of a training step's idle buffers
   if (t.figure) {
     try {
       await writeRunFigure(run.path);

@@ -188,7 +188,8 @@ test('BART decoder prefix + position offset = a key/value cache (Python peft pre
   const kv = new Map<string, tf.Tensor>();
   const recorders: [string, Attachment][] = model.sites
     .filter((s) => s.stack === 'decoder' && /^self_attn\.(key|value)$/.test(s.position))
-    .map((s) => [s.path, { transform: (_x, h) => (kv.set(s.path, h), h) }]);
+    // kept: in inference a layer's own tensors are freed when it ends (nn/layer-scope.ts)
+    .map((s) => [s.path, { transform: (_x, h) => (kv.set(s.path, tf.keep(h)), h) }]);
   const full = model.forward(inputs, withAttachments(recorders)).logits;
   const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(tf.slice(t, [0, 0, 0], [-1, 2, -1]), [2, 2, 4, 8]), [0, 2, 1, 3]) as tf.Tensor4D;
   const prefixes: [string, Attachment][] = model.sites.filter((s) => s.stack === 'decoder' && s.position === 'self_attn.heads').map((s) => {

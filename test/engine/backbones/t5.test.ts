@@ -94,7 +94,8 @@ test('T5 decoder prefix = a key/value cache: the relative bias counts the prefix
   const { model } = loadBackbone(dir, { task: 'seq2seq' });
   const { inputs } = fixtureInputs('t5');
   const kv = new Map<string, tf.Tensor>();
-  const record = (key: string): Attachment => ({ transform: (_x, h) => (kv.set(key, h), h) });
+  // kept: in inference a layer's own tensors are freed when it ends (nn/layer-scope.ts)
+  const record = (key: string): Attachment => ({ transform: (_x, h) => (kv.set(key, tf.keep(h)), h) });
   const selfSites = model.sites.filter((s) => s.stack === 'decoder' && s.position.startsWith('self_attn.') && s.kind === 'linear');
   const recorders = selfSites.filter((s) => /\.(key|value)$/.test(s.position)).map((s) => [s.path, record(s.path)] as [string, Attachment]);
   const full = model.forward(inputs, withAttachments(recorders)).logits;

@@ -112,6 +112,11 @@ export class NativeBackend extends MathBackendCPU {
     return this.pool.stats();
   }
 
+  /** Lets go of the pool's free buffers (work that reused them is over: a run's end). */
+  trimPool(): void {
+    this.pool.trim();
+  }
+
   override dispose(): void {
     this.pool.clear();
     this.owned = new WeakMap();

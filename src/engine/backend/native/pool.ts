@@ -135,6 +135,12 @@ export class BufferPool {
     return { buffers, bytes: this.freeBytes, liveBytes: this.live, peakLiveBytes: this.peak, limit: this.limit };
   }
 
+  /** Drops every free buffer (the GC takes them); the accounting of live bytes stays. */
+  trim(): void {
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+
   clear(): void {
     this.free.clear();
     this.freeBytes = 0;
