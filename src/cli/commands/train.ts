@@ -102,7 +102,7 @@ async function train(args: TrainArgs & GlobalArgs, out: Output, stop: ReturnType
         out.info(`${chalk.bold('run')}     ${dir}`);
       },
       onStepLaw: (law) => out.info(stepLawLine(law)),
-      onData: (st) => out.info(`${chalk.bold('data')}    ${Object.entries(st).map(([k, v]) => `${k}: ${v.examples} examples (${v.tokens.toLocaleString('en-US')} tokens)`).join(', ')}`),
+      onData: (st) => out.info(`${chalk.bold('data')}    ${Object.entries(st).map(([k, v]) => `${k}: ${v.examples} examples (${v.streamed ? 'read while training' : `${v.tokens.toLocaleString('en-US')} tokens`})`).join(', ')}`),
       onSelection: (sel) => {
         const parts = [`${sel.entries.toLocaleString('en-US')} entries`];
         if (sel.lowrank) parts.push(`low-rank updates on ${sel.lowrank} matrices`);

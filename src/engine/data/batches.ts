@@ -67,6 +67,8 @@ export interface TrainBatches {
   readonly size: number;
   readonly batchesPerEpoch: number;
   next(cursor: DataCursor): { batch: Batch; cursor: DataCursor };
+  /** A split still being read: resolves when the batch at the cursor has arrived (null: it has). */
+  ready?(cursor: DataCursor): Promise<void> | null;
 }
 
 export interface CollateOptions {
@@ -165,9 +167,11 @@ export class Batcher implements TrainBatches {
     readonly shuffle = true,
     /** Batches of similar-length examples: each run of 50 batches of the seeded order is sorted by length. */
     readonly groupByLength = false,
+    /** A set still being filled (streaming-batcher.ts) may start empty. */
+    filling = false,
   ) {
     this.examples = Array.isArray(examples) ? new ArrayExampleSet(examples) : (examples as ExampleSet);
-    if (this.examples.size === 0) throw new PeftError('DATA', 'the training split has no examples', { hint: 'check the data file and limit' });
+    if (this.examples.size === 0 && !filling) throw new PeftError('DATA', 'the training split has no examples', { hint: 'check the data file and limit' });
     this.collateOptions = typeof padId === 'number' ? { padId } : padId;
   }
 
@@ -200,7 +204,7 @@ export class Batcher implements TrainBatches {
     return o;
   }
 
-  private collect(indices: ArrayLike<number>): Batch {
+  protected collectOf(indices: ArrayLike<number>): Batch {
     return collate(Array.from(indices, (i) => this.examples.get(i)), this.collateOptions);
   }
 
@@ -208,7 +212,7 @@ export class Batcher implements TrainBatches {
   next(cursor: DataCursor): { batch: Batch; cursor: DataCursor } {
     const order = this.order(cursor.epoch);
     const idx = order.subarray(cursor.index, cursor.index + this.batchSize);
-    const batch = this.collect(idx);
+    const batch = this.collectOf(idx);
     let index = cursor.index + idx.length;
     let epoch = cursor.epoch;
     if (index >= order.length) {
@@ -229,7 +233,7 @@ export class Batcher implements TrainBatches {
   *sequential(): Generator<Batch> {
     const n = this.examples.size;
     for (let i = 0; i < n; i += this.batchSize) {
-      yield this.collect(Array.from({ length: Math.min(this.batchSize, n - i) }, (_, k) => i + k));
+      yield this.collectOf(Array.from({ length: Math.min(this.batchSize, n - i) }, (_, k) => i + k));
     }
   }
 
@@ -245,7 +249,7 @@ export class Batcher implements TrainBatches {
     order.sort((a, b) => len[b]! - len[a]! || a - b);
     for (let i = 0; i < n; i += this.batchSize) {
       const rows = order.slice(i, i + this.batchSize);
-      yield { ...this.collect(rows), rows };
+      yield { ...this.collectOf(rows), rows };
     }
   }
 }

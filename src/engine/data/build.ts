@@ -18,6 +18,7 @@ import { columnsByPosition } from './rows.js';
 import { resolveSplits } from './split.js';
 import { TokenStore, DEFAULT_STORE_BYTES } from './token-store.js';
 import { EncodePool, inOrder, POOL_MIN_ROWS, workerCount } from './encode-pool.js';
+import { StreamingBatcher, streamMinExamples } from './streaming-batcher.js';
 import type { TokenExample } from './batches.js';
 import type { Example, RowProblem } from './types.js';
 import type { BadRowReport, ScanResult, SourceOptions } from './types.js';
@@ -34,6 +35,9 @@ export interface SplitStats {
   onDisk?: boolean;
   /** Worker threads that tokenised it (absent: this thread). */
   workers?: number;
+  /** Trained while it was read (streaming-batcher.ts); `partial`: training ended before the whole split was. */
+  streamed?: boolean;
+  partial?: boolean;
 }
 
 export interface BuiltData {
@@ -62,6 +66,12 @@ export interface BuildOptions {
    * splits of POOL_MIN_ROWS rows or more; a number forces that many (0: this thread only).
    */
   workers?: number | 'auto';
+  /**
+   * Train while a large training split is still being read (streaming-batcher.ts): its first batches arrive
+   * once a shuffle buffer has filled, not once the whole split is encoded. Only for a run that needs
+   * nothing of the split before step 1 but its size (from `scans`).
+   */
+  stream?: boolean;
 }
 
 export interface SplitOptions extends BuildOptions {
@@ -178,37 +188,62 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
     });
     return true;
   };
+  const grouped = opts.shuffle && plan.data.groupByLength && !packer;
+  const collate = collateOptionsFor(plan, tok, opts.model);
   const pool = await encodePoolFor(plan, split, tok, opts, encoder.spec);
-  try {
-    if (pool) {
-      // groups encoded on every core, taken in file order
-      await inOrder(reader.batches(), 2 * pool.size + 2,
-        async (group) => (packer ? { texts: await pool.texts(group.map(textOf)) } : { encoded: await pool.encode(group) }),
-        (r, group) => take(group, r.encoded ?? null, r.texts ?? null));
-    } else {
-      for await (const group of reader.batches()) {
-        const more = packer
-          ? take(group, null, group.map((ex) => encoder.text(textOf(ex), false)))
-          : take(group, encoder.encode(group), null);
-        if (!more) break;
+  /** Reads the whole split into the store; `more` is asked after every group (false stops). */
+  const fill = async (more: () => boolean): Promise<void> => {
+    try {
+      if (pool) {
+        // groups encoded on every core, taken in file order
+        await inOrder(reader.batches(), 2 * pool.size + 2,
+          async (group) => (packer ? { texts: await pool.texts(group.map(textOf)) } : { encoded: await pool.encode(group) }),
+          (r, group) => take(group, r.encoded ?? null, r.texts ?? null) && more());
+      } else {
+        for await (const group of reader.batches()) {
+          const took = packer
+            ? take(group, null, group.map((ex) => encoder.text(textOf(ex), false)))
+            : take(group, encoder.encode(group), null);
+          if (!took || !more()) break;
+        }
       }
+    } finally {
+      await pool?.close();
     }
-  } finally {
-    await pool?.close();
+    if (packer) for (const block of packer.finish()) store.add({ ids: block });
+  };
+  const statsOf = (): SplitStats => {
+    const stats: SplitStats = { examples: store.size, tokens: packer ? packer.tokens : store.tokens, skipped: reader.bad.total };
+    if (reader.bad.total > 0) stats.bad = reader.bad.report();
+    if (store.spilled) stats.onDisk = true;
+    if (pool) stats.workers = pool.size;
+    return stats;
+  };
+  const expected = opts.scans?.[opts.name as SplitName]?.examples;
+  if (opts.stream && opts.shuffle && !packer && expected !== undefined && streamMinExamples() > 0 && expected >= streamMinExamples()) {
+    // trained while it is read (streaming-batcher.ts): the stats fill in when the stream ends
+    const stream = new StreamingBatcher(store, expected, opts.batchSize, plan.seed, collate, grouped);
+    const stats: SplitStats = { examples: expected, tokens: 0, skipped: 0, streamed: true };
+    fill(() => {
+      stream.advance();
+      return !stream.stopRequested;
+    }).then(() => {
+      Object.assign(stats, statsOf(), { streamed: true });
+      if (stream.stopRequested) stats.partial = true;
+      stream.finish();
+    }, (e) => stream.fail(e));
+    await stream.ready({ epoch: 0, index: 0 });
+    return { batcher: stream, stats };
   }
-  if (packer) for (const block of packer.finish()) store.add({ ids: block });
-  const stats: SplitStats = { examples: store.size, tokens: packer ? packer.tokens : store.tokens, skipped: reader.bad.total };
-  if (reader.bad.total > 0) stats.bad = reader.bad.report();
-  if (store.spilled) stats.onDisk = true;
-  if (pool) stats.workers = pool.size;
+  await fill(() => true);
+  const stats = statsOf();
   if (store.size === 0) {
     throw new PeftError('DATA', `split ${opts.name} has no examples`, {
       where: split.path,
       hint: packing ? 'the text is shorter than two tokens' : reader.bad.total > 0 ? `all its rows were bad (${reader.bad.summary()})` : 'check the file and its limit',
     });
   }
-  const grouped = opts.shuffle && plan.data.groupByLength && !packer;
-  return { batcher: new Batcher(store, opts.batchSize, plan.seed, collateOptionsFor(plan, tok, opts.model), opts.shuffle, grouped), stats };
+  return { batcher: new Batcher(store, opts.batchSize, plan.seed, collate, opts.shuffle, grouped), stats };
 }
 
 /**

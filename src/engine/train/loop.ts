@@ -149,6 +149,8 @@ export async function trainLoop(s: Session, data: TrainData, run: RunDir, cb: Tr
     let stepTokens = 0;
     const epochBefore = cursor.epoch;
     for (let micro = 0; micro < t.gradAccum; micro++) {
+      const arriving = data.train.ready?.(cursor); // a split still being read (data/streaming-batcher.ts)
+      if (arriving) await arriving;
       const next: { batch: Batch; cursor: DataCursor } = data.train.next(cursor);
       cursor = next.cursor;
       const seed = stepSeed(plan.seed, step, micro);

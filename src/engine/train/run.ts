@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Plan } from '../../plan/index.js';
 import { openSession, type Session } from '../session.js';
 import { buildData, type SplitStats } from '../data/build.js';
+import { StreamingBatcher } from '../data/streaming-batcher.js';
 import { checkData } from '../data/preflight.js';
 import type { ScanResult } from '../data/types.js';
 import { totalStepsOf, trainLoop, type TrainCallbacks, type TrainResult } from './loop.js';
@@ -101,6 +102,7 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
   }
   const run = existing ?? (opts.runDir ? RunDir.at(opts.runDir) : RunDir.create(plan.output.dir, plan.name));
   let trained = false;
+  let stopStream = async (): Promise<void> => {};
   try {
     if (!existing) run.writePlan(plan);
     const s = await openSession(plan, { backend: opts.backend });
@@ -109,7 +111,10 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     ev.onSession?.(s, run.path);
     // auto batch size: read the data with a provisional one, then batch it as the law says
     const provisional = plan.stepLaw ? { ...plan, training: { ...plan.training, batchSize: 1 } } : plan;
-    const data = await buildData(provisional, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans });
+    // a large training split is trained while it is read, unless something reads all of it before step 1
+    const stream = !plan.stepLaw && !s.peft.calibration && !s.peft.selection?.needsData;
+    const data = await buildData(provisional, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans, stream });
+    stopStream = () => endStream(data.train);
     ev.onData?.(data.stats);
     let stepLaw: Omit<StepLawResult, 'plan'> | undefined;
     if (plan.stepLaw) {
@@ -150,12 +155,21 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
         ev.onStart?.(info);
       },
     }, Boolean(opts.resumeDir));
+    await stopStream();
     return await finish(plan, s, data, run, { result, before, resumedFrom, wall, stepLaw, figure: opts.figure !== false }, ev);
   } catch (e) {
+    await stopStream();
     // a new run that failed before it trained holds nothing: leave no directory that --resume would pick
     if (!existing && !trained && !run.hasCheckpoint() && !run.hasAdapter()) run.remove();
     throw e;
   }
+}
+
+/** Stops a training split still being read (training is over) and waits for its reader to let go. */
+async function endStream(train: unknown): Promise<void> {
+  if (!(train instanceof StreamingBatcher) || train.done) return;
+  train.cancel();
+  await train.whenDone().catch(() => undefined);
 }
 
 /**
