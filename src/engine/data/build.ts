@@ -35,9 +35,10 @@ export interface SplitStats {
   onDisk?: boolean;
   /** Worker threads that tokenised it (absent: this thread). */
   workers?: number;
-  /** Trained while it was read (streaming-batcher.ts); `partial`: training ended before the whole split was. */
+  /** Trained while it was read (streaming-batcher.ts). */
   streamed?: boolean;
-  partial?: boolean;
+  /** Training ended before a streamed split was read to its end: the examples read (`tokens` counts theirs). */
+  read?: number;
 }
 
 export interface BuiltData {
@@ -229,7 +230,7 @@ export async function buildSplit(plan: Plan, split: DataSplitPlan, tok: TextToke
       return !stream.stopRequested;
     }).then(() => {
       Object.assign(stats, statsOf(), { streamed: true });
-      if (stream.stopRequested) stats.partial = true;
+      if (stream.stopRequested) Object.assign(stats, { examples: expected, read: store.size });
       stream.finish();
     }, (e) => stream.fail(e));
     await stream.ready({ epoch: 0, index: 0 });
