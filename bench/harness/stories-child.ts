@@ -10,7 +10,9 @@
 //   lm      configs/lm/tinyshakespeare-lora.yaml: blocks of 32 × 128 tokens
 //
 // both with seed 42, AdamW lr 1e-3, weight decay 0.01, linear warm-up over 6% of the steps, clip 1.0,
-// no evaluation or checkpoint during the timed steps. Prints one JSON line (StoriesChildReport).
+// no evaluation or checkpoint during the timed steps; then the recipe's validation split evaluated
+// (forward passes in batches of similar length) for its tokens per second. Prints one JSON line
+// (StoriesChildReport).
 //
 //   node --import tsx stories-child.ts TASK STEPS WARMUP BACKEND
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +21,10 @@ import { join } from 'node:path';
 import { validateRecipeFile } from '../../src/recipes/index.js';
 import type { Plan } from '../../src/plan/index.js';
 import { openSession } from '../../src/engine/session.js';
-import { buildData, collateOptionsFor } from '../../src/engine/data/build.js';
+import type { DataSplitPlan } from '../../src/plan/index.js';
+import { buildData, buildSplit, collateOptionsFor, type ModelInfo } from '../../src/engine/data/build.js';
+import { evaluate } from '../../src/engine/infer/evaluate.js';
+import type { Session } from '../../src/engine/session.js';
 import { Batcher } from '../../src/engine/data/batches.js';
 import { ArrayExampleSet } from '../../src/engine/data/token-store.js';
 import { trainLoop } from '../../src/engine/train/loop.js';
@@ -31,8 +36,8 @@ import { STORIES_LENGTHS, STORIES_RECIPES, type StoriesChildReport, type Stories
 
 const BATCH = 32;
 
-/** The recipe's plan with the peer's settings (the rest as shipped). */
-function planFor(task: StoriesTask, totalSteps: number, outDir: string): Plan {
+/** The recipe's plan with the peer's settings (the rest as shipped), and its validation split. */
+function planFor(task: StoriesTask, totalSteps: number, outDir: string): { plan: Plan; validation: DataSplitPlan | null } {
   const sets = ['seed=42', 'optimizer.lr=0.001', 'optimizer.weight_decay=0.01', `training.batch_size=${BATCH}`, 'training.max_grad_norm=1.0'];
   if (task === 'seqcls') sets.push('data.group_by_length=false');
   const v = validateRecipeFile(join(PACKAGE_ROOT, STORIES_RECIPES[task]), { sets });
@@ -42,11 +47,29 @@ function planFor(task: StoriesTask, totalSteps: number, outDir: string): Plan {
   plan.schedule = { ...plan.schedule, name: 'linear', warmupSteps: null, warmupRatio: 0.06 };
   // the peer draws from the whole train split; no validation during the timed run
   if (plan.data.train) plan.data.train = { ...plan.data.train, limit: null };
+  const validation = plan.data.validation;
   plan.data.validation = null;
   plan.data.test = null;
   plan.generate = null;
   plan.output = { ...plan.output, dir: outDir };
-  return plan;
+  return { plan, validation };
+}
+
+/**
+ * Evaluation throughput: the recipe's validation split evaluated as `peft eval` does (batches of
+ * similar length, the recipe's eval batch size, forward passes only) — one pass to warm up, then
+ * `passes` timed; real tokens per second.
+ */
+async function evalThroughput(s: Session, plan: Plan, split: DataSplitPlan, model: ModelInfo, passes = 3): Promise<StoriesChildReport['eval']> {
+  const built = await buildSplit(plan, split, s.tokenizer, { name: 'validation', batchSize: plan.eval.batchSize, shuffle: false, model });
+  const v = built.batcher;
+  evaluate(s, v.byLength());
+  let tokens = 0;
+  for (const b of v.byLength()) tokens += b.tokens;
+  const t0 = performance.now();
+  for (let i = 0; i < passes; i++) evaluate(s, v.byLength());
+  const seconds = (performance.now() - t0) / 1000;
+  return { examples: v.size, batch: plan.eval.batchSize, passes, seconds: Number(seconds.toFixed(3)), tokens_per_s: Math.round((passes * tokens) / seconds) };
 }
 
 async function main(): Promise<void> {
@@ -56,7 +79,7 @@ async function main(): Promise<void> {
   const total = steps + warmup;
   const out = mkdtempSync(join(tmpdir(), 'peft-bench-stories-'));
   try {
-    const plan = planFor(task, total, out);
+    const { plan, validation } = planFor(task, total, out);
     const rss = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
     const rssAt: Record<string, number> = { start: rss() };
     const s = await openSession(plan, { backend });
@@ -96,12 +119,14 @@ async function main(): Promise<void> {
     });
     const seconds = (at[total]! - at[warmup]!) / 1000;
     rssAt.end = rss();
+    const evalReport = validation ? await evalThroughput(s, plan, validation, model) : null;
     const report: StoriesChildReport = {
       task, backend: s.backend.name, threads: s.backend.threads, steps, warmup, batch: BATCH,
       seconds: Number(seconds.toFixed(3)), seq_per_s: Number(((steps * BATCH) / seconds).toFixed(2)),
       tokens_per_s: Math.round(real / seconds), padded_tokens_per_s: Math.round(padded / seconds),
       loss_last: Number(result.finalLoss.toFixed(4)), data_s: Number(dataS.toFixed(2)),
       peak_rss_mb: Math.round(peakRss().bytes / 2 ** 20), rss_mb: rssAt, lengths_match: lengthsMatch,
+      eval: evalReport,
     };
     console.log(JSON.stringify(report));
   } finally {

@@ -44,6 +44,8 @@ export interface StoriesChildReport {
   rss_mb: Record<string, number>;
   /** seqcls: whether the pipeline's token counts equal the peer's lengths file. */
   lengths_match: boolean | null;
+  /** The recipe's validation split evaluated after training: real tokens per second (forward only). */
+  eval: { examples: number; batch: number; passes: number; seconds: number; tokens_per_s: number } | null;
 }
 
 export interface StoriesFigures {
@@ -52,6 +54,9 @@ export interface StoriesFigures {
   /** The PyTorch peer's seq/s (the faster of its runs when it ran with two OpenBLAS core types). */
   torch_seq_per_s?: number;
   ratio?: number;
+  /** Evaluation's real tokens per second, and its ratio to the training step's. */
+  eval_tokens_per_s?: number;
+  eval_vs_train?: number;
   peft: StoriesChildReport & { others_cores: number; load1: number };
   torch?: (TorchStoriesRun & { coretype: string; others_cores: number; load1: number })[];
   torch_skipped?: string;
@@ -88,6 +93,11 @@ export async function benchShippedRecipes(o: StoriesOptions): Promise<Partial<Re
     const peft = { ...q.value, others_cores: q.othersCores, load1: load1() };
     o.log(`  peft ${task} (${STORIES_RECIPES[task]}): ${peft.seq_per_s} seq/s, ${peft.tokens_per_s} tok/s, peak RSS ${peft.peak_rss_mb} MB (others ${peft.others_cores} cores, load ${peft.load1})`);
     const f: StoriesFigures = { recipe: STORIES_RECIPES[task], seq_per_s: peft.seq_per_s, peft };
+    if (peft.eval) {
+      f.eval_tokens_per_s = peft.eval.tokens_per_s;
+      f.eval_vs_train = Number((peft.eval.tokens_per_s / peft.tokens_per_s).toFixed(2));
+      o.log(`  peft ${task} evaluation: ${peft.eval.tokens_per_s} tok/s (${f.eval_vs_train}× the training step's tokens per second)`);
+    }
     try {
       for (const p of peers) {
         const t = await measureQuietly(() => runTorchStories(p.setup, STORIES_MODEL, task === 'seqcls' ? 'seq-cls' : 'lm', o.steps, o.warmup, STORIES_LENGTHS), o.quiet);
