@@ -36,9 +36,10 @@ const USAGE = `npm run bench [-- OPTIONS]   (bench/README.md says what is measur
   npm run bench -- --profile         only the kernel-by-kernel profile of the LoRA step (default backend)
   npm run bench -- --quick           fewer steps (a smoke test; the figures are rough)
   npm run bench -- --selective       only the selective presets next to LoRA and full fine-tuning (updates FILE's "selective")
+  npm run bench -- --stories         only the shipped stories260K recipes against their PyTorch peer (updates FILE's "stories")
 
 options: --backends native,wasm   --quick   --cpu-full   --no-torch   --no-parity   --no-stories
-         --no-load   --no-selective   --out FILE   --python PATH   --torch-script PATH (default ../shared/bench/torch_lora.py;
+         --no-load   --no-selective   --stories-reps N (default 3; medians)   --out FILE   --python PATH   --torch-script PATH (default ../shared/bench/torch_lora.py;
          env PEFT_TORCH_SCRIPT)   --quiet-limit CORES (default 0.15)   --no-wait   --help`;
 
 interface Args {
@@ -53,6 +54,9 @@ interface Args {
   load: boolean;
   selective: boolean;
   selectiveOnly: boolean;
+  /** Only the shipped-recipe section (updates the results file's "stories"), run this many times. */
+  storiesOnly: boolean;
+  storiesReps: number;
   out: string;
   /** Cores other processes may use while a figure is taken; null: do not wait. */
   quietLimit: number | null;
@@ -63,7 +67,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     help: false, profile: false, backends: null, quick: false, cpuFull: false, torch: true, parity: true, stories: true, load: true,
-    selective: true, selectiveOnly: false,
+    selective: true, selectiveOnly: false, storiesOnly: false, storiesReps: 3,
     out: join(PACKAGE_ROOT, 'bench', 'results.json'), quietLimit: 0.15, python: DEBIAN_PYTHON, script: defaultTorchScript(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -84,6 +88,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-load') a.load = false;
     else if (k === '--no-selective') a.selective = false;
     else if (k === '--selective') a.selectiveOnly = true;
+    else if (k === '--stories') a.storiesOnly = true;
+    else if (k === '--stories-reps') a.storiesReps = Math.max(1, Number(value()) || 1);
     else if (k === '--out') a.out = value();
     else if (k === '--quiet-limit') a.quietLimit = Number(value());
     else if (k === '--no-wait') a.quietLimit = null;
@@ -166,6 +172,23 @@ async function main(): Promise<void> {
     log(`\n${formatSelective(figures, info.name)}${previous ? `\n\nupdated the selective figures in ${args.out}` : ''}`);
     return;
   }
+  if (args.storiesOnly) {
+    const def = (await initBackend(args.backends?.[0])).name;
+    const torch = args.torch ? torchStatus(args.python, args.script) : { ok: false as const, reason: '--no-torch' };
+    const setup: TorchSetup = { python: args.python, script: args.script, threads: 2 };
+    const storyPeers = torch.ok
+      ? [{ setup, label: process.env.OPENBLAS_CORETYPE ?? 'auto' }, ...(hasAvx512() ? [{ setup: { ...setup, coretype: 'SkylakeX' }, label: 'SkylakeX' }] : [])]
+      : [];
+    log(`shipped stories260K recipes on ${def} (peer: torch_stories_lora.py), ${args.quick ? 1 : args.storiesReps} runs each`);
+    const shipped = await benchShippedRecipes({
+      backend: def, steps: args.quick ? 20 : 200, warmup: args.quick ? 2 : 5, peers: storyPeers, log, reps: args.quick ? 1 : args.storiesReps,
+      quiet: args.quietLimit === null ? null : { limit: args.quietLimit, maxWaitS: 900, attempts: 3, log },
+    });
+    const previous = existsSync(args.out) ? JSON.parse(readFileSync(args.out, 'utf8')) as BenchResults : null;
+    if (previous) writeResults(args.out, { ...previous, stories: shipped });
+    if (previous) log(`updated the stories figures in ${args.out}`);
+    return;
+  }
   const loadBefore = loads();
   log(`peft bench — load average ${loadBefore.join(' ')} (run it on a quiet machine)`);
   const status = await listBackends();
@@ -215,7 +238,7 @@ async function main(): Promise<void> {
       ? [{ setup, label: process.env.OPENBLAS_CORETYPE ?? 'auto' }, ...(hasAvx512() ? [{ setup: { ...setup, coretype: 'SkylakeX' }, label: 'SkylakeX' }] : [])]
       : [];
     shipped = await benchShippedRecipes({
-      backend: def, steps: args.quick ? 20 : 200, warmup: args.quick ? 2 : 5, peers: storyPeers, quiet, log,
+      backend: def, steps: args.quick ? 20 : 200, warmup: args.quick ? 2 : 5, peers: storyPeers, quiet, log, reps: args.quick ? 1 : args.storiesReps,
     });
   }
 

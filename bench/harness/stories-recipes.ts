@@ -51,6 +51,8 @@ export interface StoriesChildReport {
 export interface StoriesFigures {
   recipe: string;
   seq_per_s: number;
+  /** Every run's seq/s when the section ran several times (the figures are their medians). */
+  runs?: { peft_seq_per_s: number[]; torch_seq_per_s: Record<string, number[]> };
   /** The PyTorch peer's seq/s (the faster of its runs when it ran with two OpenBLAS core types). */
   torch_seq_per_s?: number;
   ratio?: number;
@@ -82,36 +84,63 @@ export interface StoriesOptions {
   peers: { setup: TorchSetup; label: string }[];
   quiet: QuietOptions | null;
   log: (line: string) => void;
+  /** Times each side runs, in turn (default 1). */
+  reps?: number;
 }
 
-/** Both recipes, each with its peer right after it. */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Both recipes, each with its peers right after it, `reps` times in turn (peft, peers, peft, …):
+ * the figures are medians, since a shared 2-core machine drifts by ±30% from one run to the next
+ * even with nothing else on it.
+ */
 export async function benchShippedRecipes(o: StoriesOptions): Promise<Partial<Record<StoriesTask, StoriesFigures>>> {
   const out: Partial<Record<StoriesTask, StoriesFigures>> = {};
   const peers = o.peers.filter((p) => existsSync(storiesTorchScript(p.setup.script)));
+  const reps = Math.max(1, o.reps ?? 1);
   for (const task of STORIES_TASKS) {
-    const q = await measureQuietly(() => runStoriesChild(task, o.steps, o.warmup, o.backend), o.quiet);
-    const peft = { ...q.value, others_cores: q.othersCores, load1: load1() };
-    o.log(`  peft ${task} (${STORIES_RECIPES[task]}): ${peft.seq_per_s} seq/s, ${peft.tokens_per_s} tok/s, peak RSS ${peft.peak_rss_mb} MB (others ${peft.others_cores} cores, load ${peft.load1})`);
-    const f: StoriesFigures = { recipe: STORIES_RECIPES[task], seq_per_s: peft.seq_per_s, peft };
-    if (peft.eval) {
-      f.eval_tokens_per_s = peft.eval.tokens_per_s;
-      f.eval_vs_train = Number((peft.eval.tokens_per_s / peft.tokens_per_s).toFixed(2));
-      o.log(`  peft ${task} evaluation: ${peft.eval.tokens_per_s} tok/s (${f.eval_vs_train}× the training step's tokens per second)`);
-    }
-    try {
-      for (const p of peers) {
-        const t = await measureQuietly(() => runTorchStories(p.setup, STORIES_MODEL, task === 'seqcls' ? 'seq-cls' : 'lm', o.steps, o.warmup, STORIES_LENGTHS), o.quiet);
-        const run = { ...t.value, coretype: p.label, others_cores: t.othersCores, load1: load1() };
-        (f.torch ??= []).push(run);
-        o.log(`  torch ${p.label} ${task}: ${run.seq_per_s} seq/s (others ${run.others_cores} cores, load ${run.load1})`);
+    const runs: StoriesFigures['peft'][] = [];
+    const torchRuns = new Map<string, NonNullable<StoriesFigures['torch']>>();
+    let torchSkipped: string | undefined;
+    for (let rep = 0; rep < reps; rep++) {
+      const q = await measureQuietly(() => runStoriesChild(task, o.steps, o.warmup, o.backend), o.quiet);
+      const peft = { ...q.value, others_cores: q.othersCores, load1: load1() };
+      runs.push(peft);
+      o.log(`  peft ${task} (${STORIES_RECIPES[task]}): ${peft.seq_per_s} seq/s, ${peft.tokens_per_s} tok/s, peak RSS ${peft.peak_rss_mb} MB (others ${peft.others_cores} cores, load ${peft.load1})`);
+      if (peft.eval) o.log(`  peft ${task} evaluation: ${peft.eval.tokens_per_s} tok/s (${(peft.eval.tokens_per_s / peft.tokens_per_s).toFixed(2)}× the training step's tokens per second)`);
+      if (torchSkipped) continue;
+      try {
+        for (const p of peers) {
+          const t = await measureQuietly(() => runTorchStories(p.setup, STORIES_MODEL, task === 'seqcls' ? 'seq-cls' : 'lm', o.steps, o.warmup, STORIES_LENGTHS), o.quiet);
+          const run = { ...t.value, coretype: p.label, others_cores: t.othersCores, load1: load1() };
+          if (!torchRuns.has(p.label)) torchRuns.set(p.label, []);
+          torchRuns.get(p.label)!.push(run);
+          o.log(`  torch ${p.label} ${task}: ${run.seq_per_s} seq/s (others ${run.others_cores} cores, load ${run.load1})`);
+        }
+      } catch (e) {
+        torchSkipped = (e as Error).message;
       }
-    } catch (e) {
-      f.torch_skipped = (e as Error).message;
     }
-    if (f.torch?.length) {
-      f.torch_seq_per_s = Math.max(...f.torch.map((t) => t.seq_per_s));
+    // the run with the median speed stands for peft; each peer's median for it
+    const bySpeed = [...runs].sort((a, b) => a.seq_per_s - b.seq_per_s);
+    const peft = bySpeed[Math.floor((bySpeed.length - 1) / 2)]!;
+    const f: StoriesFigures = { recipe: STORIES_RECIPES[task], seq_per_s: Number(median(runs.map((r) => r.seq_per_s)).toFixed(2)), peft };
+    if (reps > 1) f.runs = { peft_seq_per_s: runs.map((r) => r.seq_per_s), torch_seq_per_s: Object.fromEntries([...torchRuns].map(([k, v]) => [k, v.map((r) => r.seq_per_s)])) };
+    const evals = runs.filter((r) => r.eval).map((r) => r.eval!.tokens_per_s / r.tokens_per_s);
+    if (evals.length) {
+      f.eval_tokens_per_s = Math.round(median(runs.filter((r) => r.eval).map((r) => r.eval!.tokens_per_s)));
+      f.eval_vs_train = Number(median(evals).toFixed(2));
+    }
+    if (torchRuns.size) {
+      f.torch = [...torchRuns.values()].map((rs) => [...rs].sort((a, b) => a.seq_per_s - b.seq_per_s)[Math.floor((rs.length - 1) / 2)]!);
+      f.torch_seq_per_s = Math.max(...[...torchRuns.values()].map((rs) => Number(median(rs.map((r) => r.seq_per_s)).toFixed(2))));
       f.ratio = Number((f.seq_per_s / f.torch_seq_per_s).toFixed(3));
-    } else if (!f.torch_skipped) f.torch_skipped = peers.length ? 'no peer ran' : 'torch_stories_lora.py or torch not available';
+    } else f.torch_skipped = torchSkipped ?? (peers.length ? 'no peer ran' : 'torch_stories_lora.py or torch not available');
+    o.log(`  ${task}: peft ${f.seq_per_s} seq/s${f.torch_seq_per_s ? `, torch ${f.torch_seq_per_s} seq/s: ${f.ratio}×` : ''}${reps > 1 ? ` (medians of ${reps})` : ''}`);
     out[task] = f;
   }
   return out;
