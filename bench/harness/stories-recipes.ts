@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT, runTorchStories, storiesTorchScript, type TorchSetup, type TorchStoriesRun } from './torch.js';
 import { measureQuietly, type QuietOptions } from './quiet.js';
 import { load1 } from './report.js';
+import { median } from './timing.js';
 
 export type StoriesTask = 'seqcls' | 'lm';
 export const STORIES_TASKS: readonly StoriesTask[] = ['seqcls', 'lm'];
@@ -87,11 +88,6 @@ export interface StoriesOptions {
   /** Times each side runs, in turn (default 1). */
   reps?: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /**
  * Both recipes, each with its peers right after it, `reps` times in turn (peft, peers, peft, …):

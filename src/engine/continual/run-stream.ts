@@ -12,7 +12,7 @@ import { loadBackbone, type TaskModel } from '../backbones/index.js';
 import { trainLoop } from '../train/loop.js';
 import { listCheckpoints } from '../train/checkpoint.js';
 import { RunDir } from '../train/run-dir.js';
-import type { RunEvents, RunOptions, RunSummary } from '../train/run.js';
+import { runFields, type RunEvents, type RunOptions, type RunSummary } from '../train/run.js';
 import { saveAdapter } from '../adapters/index.js';
 import type { SplitStats } from '../data/build.js';
 import type { TrainBatches } from '../data/batches.js';
@@ -176,13 +176,7 @@ export async function runStream(planIn: Plan, opts: RunOptions, ev: StreamEvents
   const measures = streamMeasures(names, matrix, scored);
   const finalCells = cells.filter((c) => c.stage === order.length - 1);
   const summary: StreamSummary = {
-    run_dir: run.path,
-    name: plan.name,
-    backend: s.backend.name,
-    threads: s.backend.threads,
-    total_params: s.totalParams,
-    trainable_params: s.trainableParams,
-    trainable_percent: (100 * s.trainableParams) / s.totalParams,
+    ...runFields(plan, s, run),
     steps,
     wall_time_s: (Date.now() - wall) / 1000,
     tokens_seen: tokens,

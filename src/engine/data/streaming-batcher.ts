@@ -117,13 +117,7 @@ export class StreamingBatcher extends Batcher {
     this.rng.shuffle(rest);
     for (const i of rest) this.emit(i);
     this.buffered = 0;
-    this.drawn = this.drawn.slice(0, this.drawnCount);
     this.finished = true;
-    if (this.grouped && this.grouped.length !== this.drawnCount) {
-      const g = new Uint32Array(this.drawnCount);
-      g.set(this.grouped.subarray(0, Math.min(this.groupedCount, this.drawnCount)));
-      this.grouped = g;
-    }
     this.regroup();
     this.wake();
   }
@@ -136,6 +130,13 @@ export class StreamingBatcher extends Batcher {
   /** Asks the background reader to stop; it does at its next group. */
   cancel(): void {
     this.cancelled = true;
+  }
+
+  /** Stops the reader (training is over) and waits until it has let go of the file and workers. */
+  async stop(): Promise<void> {
+    if (this.finished) return;
+    this.cancel();
+    await this.whenDone().catch(() => undefined);
   }
 
   /** Groups of MEGABATCH batches sorted by length, as each group of the drawn order completes. */
@@ -188,7 +189,7 @@ export class StreamingBatcher extends Batcher {
     if (epoch > 0 && !this.finished) {
       throw new Error('a streamed split was asked for its second epoch before it was read (await ready(cursor) first)');
     }
-    if (epoch === 0) return this.finished ? (this.grouped ?? this.drawn) : (this.grouped ?? this.drawn).subarray(0, this.available);
+    if (epoch === 0) return (this.grouped ?? this.drawn).subarray(0, this.available);
     return super.order(epoch);
   }
 

@@ -114,7 +114,9 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     // a large training split is trained while it is read, unless something reads all of it before step 1
     const stream = !plan.stepLaw && !s.peft.calibration && !s.peft.selection?.needsData;
     const data = await buildData(provisional, s.tokenizer, { model: { config: s.model.config, dir: s.modelDir }, scans, stream });
-    stopStream = () => endStream(data.train);
+    stopStream = async () => {
+      if (data.train instanceof StreamingBatcher) await data.train.stop();
+    };
     ev.onData?.(data.stats);
     let stepLaw: Omit<StepLawResult, 'plan'> | undefined;
     if (plan.stepLaw) {
@@ -163,13 +165,6 @@ export async function runTraining(planIn: Plan, opts: RunOptions, ev: RunEvents 
     if (!existing && !trained && !run.hasCheckpoint() && !run.hasAdapter()) run.remove();
     throw e;
   }
-}
-
-/** Stops a training split still being read (training is over) and waits for its reader to let go. */
-async function endStream(train: unknown): Promise<void> {
-  if (!(train instanceof StreamingBatcher) || train.done) return;
-  train.cancel();
-  await train.whenDone().catch(() => undefined);
 }
 
 /**
@@ -230,11 +225,8 @@ async function finish(plan: Plan, s: Session, data: Awaited<ReturnType<typeof bu
   return summary;
 }
 
-/** The fields of summary.json every kind of run shares (a single task's, several tasks'). */
-export function summaryOf(
-  plan: Plan, s: Session, run: RunDir,
-  t: { result: TrainResult; before: EvalResult | null; after: EvalResult | null; resumedFrom: string | null; wall: number },
-): Omit<RunSummary, 'sample' | 'data' | 'step_law'> {
+/** What summary.json says of the run itself, whatever kind of run it is (one task, several, a stream). */
+export function runFields(plan: Plan, s: Session, run: RunDir): Pick<RunSummary, 'run_dir' | 'name' | 'backend' | 'threads' | 'total_params' | 'trainable_params' | 'trainable_percent'> {
   return {
     run_dir: run.path,
     name: plan.name,
@@ -243,6 +235,16 @@ export function summaryOf(
     total_params: s.totalParams,
     trainable_params: s.trainableParams,
     trainable_percent: (100 * s.trainableParams) / s.totalParams,
+  };
+}
+
+/** The fields of summary.json every trained run shares (a single task's, several tasks'). */
+export function summaryOf(
+  plan: Plan, s: Session, run: RunDir,
+  t: { result: TrainResult; before: EvalResult | null; after: EvalResult | null; resumedFrom: string | null; wall: number },
+): Omit<RunSummary, 'sample' | 'data' | 'step_law'> {
+  return {
+    ...runFields(plan, s, run),
     steps: t.result.steps,
     wall_time_s: (Date.now() - t.wall) / 1000,
     tokens_seen: t.result.tokensSeen,

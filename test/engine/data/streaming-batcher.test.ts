@@ -135,9 +135,7 @@ async function trainStreamed(p: Plan, run: RunDir, opts: { stopAt?: number; resu
   } catch (e) {
     error = e;
   }
-  const train = data.train as StreamingBatcher;
-  train.cancel();
-  await train.whenDone();
+  await (data.train as StreamingBatcher).stop();
   tf.disposeVariables();
   return { error, streamed: data.train instanceof StreamingBatcher && data.stats.train!.streamed === true };
 }

@@ -142,8 +142,7 @@ export class BufferPool {
   }
 
   clear(): void {
-    this.free.clear();
-    this.freeBytes = 0;
+    this.trim();
     this.live = 0;
     this.peak = 0;
   }
