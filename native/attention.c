@@ -8,6 +8,10 @@
  *
  * Layout: a (batch, kv head)'s keys and values are held transposed, kT and vT [d][S16] (S rounded
  * up to 16, zero-padded), so every inner loop runs over keys, 16 at a time, without a scalar tail.
+ * Query rows go ROWS at a time (a tile of one head): each 16-key block of kT, vT, dkT and dvT is
+ * loaded once per tile rather than once per row, and the products accumulate in registers over
+ * the head dimension (with d = 8 the per-row loops were load/store bound, not arithmetic bound).
+ * A tile visits the union of its rows' key spans; a row's keys outside its own span get p = 0.
  *
  * Masked keys: a mask entry ≤ MASKED_BELOW (−1e8; the engine masks with −1e9, transformers with
  * the dtype's minimum) makes exp underflow to exactly 0 in the composite, so a row only visits
@@ -33,6 +37,21 @@
  * sees a huge negative, and no denormal reaches the value product. */
 #define EXP_FLOOR (-87.0f)
 #define LANES 16
+#define ROWS 4
+
+/* 16 floats (GCC vector extension; two ymm or one zmm), loaded and stored unaligned. */
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+static inline v16 ld(const float *p) { return *(const v16u *)p; }
+static inline void st(float *p, v16 v) { *(v16u *)p = v; }
+/* The sum of the 16 lanes as a tree (four dependent adds, not sixteen: the tiles' many sums of
+ * head-dimension products were bound by that chain's latency). */
+static inline float hsum(v16 v) {
+  float h8[8], h4[4];
+  for (int l = 0; l < 8; l++) h8[l] = v[l] + v[l + 8];
+  for (int l = 0; l < 4; l++) h4[l] = h8[l] + h8[l + 4];
+  return (h4[0] + h4[2]) + (h4[1] + h4[3]);
+}
 
 typedef struct {
   long B, T, S, S16, H, Hkv, d, rep;
@@ -115,23 +134,116 @@ static void load_kv(const att_t *p, const float *k, const float *v, long b, long
     for (long j = S; j < S16; j++) kT[i * S16 + j] = vT[i * S16 + j] = 0;
 }
 
-/* s[A..Z) = scale·(q·k_j) + mask_j; lanes outside [lo, hi] are −inf. Returns the max over [lo, hi]. */
-static float row_scores(const att_t *p, const float *qr, const float *kT, const float *mrow, long lo, long hi, long A, long Z, float *s) {
+/* s_r[A..Z) = mul·(q_r·xT_j) for a tile's ROWS rows (q [ROWS][d], s [ROWS][S16]). */
+static void tile_products(const att_t *p, const float *q, const float *kT, long A, long Z, float mul, float *s) {
   const long S16 = p->S16, d = p->d;
-  for (long j = A; j < Z; j++) s[j] = 0;
-  for (long i = 0; i < d; i++) {
-    const float qi = qr[i];
-    const float *kc = kT + i * S16;
-    for (long j = A; j < Z; j++) s[j] += qi * kc[j];
+  const float *q0 = q, *q1 = q + d, *q2 = q + 2 * d, *q3 = q + 3 * d;
+  for (long jb = A; jb < Z; jb += LANES) {
+    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (long i = 0; i < d; i++) {
+      const v16 kk = ld(kT + i * S16 + jb);
+      a0 += q0[i] * kk;
+      a1 += q1[i] * kk;
+      a2 += q2[i] * kk;
+      a3 += q3[i] * kk;
+    }
+    st(s + jb, a0 * mul);
+    st(s + S16 + jb, a1 * mul);
+    st(s + 2 * S16 + jb, a2 * mul);
+    st(s + 3 * S16 + jb, a3 * mul);
   }
-  for (long j = A; j < Z; j++) s[j] *= p->scale;
-  if (mrow)
-    for (long j = lo; j <= hi; j++) s[j] += mrow[j];
-  for (long j = A; j < lo; j++) s[j] = -INFINITY;
-  for (long j = hi + 1; j < Z; j++) s[j] = -INFINITY;
+}
+
+/* The scores before the mask: scale·(q_r·k_j). */
+static void tile_scores(const att_t *p, const float *q, const float *kT, long A, long Z, float *s) { tile_products(p, q, kT, A, Z, p->scale, s); }
+
+/* dP_rj = dO_r·v_j. */
+static void tile_scores_raw(const att_t *p, const float *g, const float *vT, long A, long Z, float *dp) { tile_products(p, g, vT, A, Z, 1.0f, dp); }
+
+/* One row's scores + mask_j over [lo, hi]; lanes of [A, Z) outside it are −inf. Returns the max
+ * (when asked: the backward has it). */
+static float row_mask(const float *mrow, long lo, long hi, long A, long Z, float *s, int want_max) {
+  /* block by block: the blocks inside [lo, hi] (most of them) without a per-lane test */
+  float acc[LANES];
+  for (int l = 0; l < LANES; l++) acc[l] = -INFINITY;
+  for (long jb = A; jb < Z; jb += LANES) {
+    float *x = s + jb;
+    if (jb >= lo && jb + LANES - 1 <= hi) {
+      if (mrow)
+        for (int l = 0; l < LANES; l++) x[l] += mrow[jb + l];
+    } else {
+      for (int l = 0; l < LANES; l++) {
+        const long j = jb + l;
+        if (j < lo || j > hi) x[l] = -INFINITY;
+        else if (mrow) x[l] += mrow[j];
+      }
+    }
+    if (want_max)
+      for (int l = 0; l < LANES; l++) acc[l] = x[l] > acc[l] ? x[l] : acc[l];
+  }
   float m = -INFINITY;
-  for (long j = lo; j <= hi; j++) m = s[j] > m ? s[j] : m;
+  for (int l = 0; l < LANES; l++) m = acc[l] > m ? acc[l] : m;
   return m;
+}
+
+/* o_r[i] = Σ_j p_r[j]·xT[i][j] over [A, Z) for the tile's rows, over div_r (o [ROWS][d]). */
+static void tile_dot(const att_t *p, const float *P, const float *xT, long A, long Z, const float *div, float *o) {
+  const long S16 = p->S16, d = p->d;
+  for (long i = 0; i < d; i++) {
+    const float *xc = xT + i * S16;
+    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (long jb = A; jb < Z; jb += LANES) {
+      const v16 xx = ld(xc + jb);
+      a0 += ld(P + jb) * xx;
+      a1 += ld(P + S16 + jb) * xx;
+      a2 += ld(P + 2 * S16 + jb) * xx;
+      a3 += ld(P + 3 * S16 + jb) * xx;
+    }
+    o[i] = hsum(a0) / div[0];
+    o[d + i] = hsum(a1) / div[1];
+    o[2 * d + i] = hsum(a2) / div[2];
+    o[3 * d + i] = hsum(a3) / div[3];
+  }
+}
+
+/* xT[i][j] += Σ_r P_r[j]·g_r[i] over [A, Z), rows in order (g [ROWS][d]). */
+static void tile_outer_add(const att_t *p, const float *P, const float *g, long A, long Z, float *xT) {
+  const long S16 = p->S16, d = p->d;
+  for (long i = 0; i < d; i++) {
+    float *xc = xT + i * S16;
+    const float g0 = g[i], g1 = g[d + i], g2 = g[2 * d + i], g3 = g[3 * d + i];
+    for (long jb = A; jb < Z; jb += LANES) {
+      v16 x = ld(xc + jb);
+      x += ld(P + jb) * g0;
+      x += ld(P + S16 + jb) * g1;
+      x += ld(P + 2 * S16 + jb) * g2;
+      x += ld(P + 3 * S16 + jb) * g3;
+      st(xc + jb, x);
+    }
+  }
+}
+
+/* The tile of rows t0.. (n of them, ≤ ROWS) of head h: each row's key range and the union span. */
+static int tile_rows(const att_t *p, const long *ranges, long b, long t0, long *lo, long *hi, long *A, long *Z) {
+  const int n = p->T - t0 < ROWS ? (int)(p->T - t0) : ROWS;
+  *A = p->S16;
+  *Z = 0;
+  for (int r = 0; r < n; r++) {
+    long a, z;
+    lo[r] = ranges[2 * (b * p->T + t0 + r)];
+    hi[r] = ranges[2 * (b * p->T + t0 + r) + 1];
+    span(p, lo[r], hi[r], &a, &z);
+    if (a < *A) *A = a;
+    if (z > *Z) *Z = z;
+  }
+  return n;
+}
+
+/* Row t's query (rotated) into qr [d]. */
+static void load_q(const att_t *p, const float *q, long b, long h, long t, float *qr) {
+  const float *q0 = q + (b * p->T + t) * p->H * p->d + h * p->d;
+  if (p->cos) rope_fwd(p, q0, qr, t);
+  else memcpy(qr, q0, sizeof(float) * (size_t)p->d);
 }
 
 /* s[A..Z) ← exp(s − shift), lanes at or below EXP_FLOOR (and −inf ones) set to 0. */
@@ -237,9 +349,9 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
   int fail = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    /* kT, vT [d][S16]; s [S16]; qr [d] */
-    float *kT = (float *)malloc(sizeof(float) * (size_t)(2 * S16 * d + S16 + d));
-    float *vT = kT ? kT + S16 * d : NULL, *s = kT ? vT + S16 * d : NULL, *qr = kT ? s + S16 : NULL;
+    /* kT, vT [d][S16]; s [ROWS][S16]; qr, o [ROWS][d] */
+    float *kT = (float *)malloc(sizeof(float) * (size_t)((2 + ROWS) * S16 * d + 2 * ROWS * d));
+    float *vT = kT ? kT + S16 * d : NULL, *s = kT ? vT + S16 * d : NULL, *qr = kT ? s + ROWS * S16 : NULL, *or = kT ? qr + ROWS * d : NULL;
     if (!kT) {
 #pragma omp atomic write
       fail = 1;
@@ -250,21 +362,32 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
       const long b = task / p.Hkv, g = task % p.Hkv;
       load_kv(&p, k, v, b, g, kT, vT);
       for (long h = g * p.rep; h < (g + 1) * p.rep; h++) {
-        for (long t = 0; t < T; t++) {
-          const float *q0 = q + (b * T + t) * H * d + h * d;
-          if (p.cos) rope_fwd(&p, q0, qr, t);
-          else memcpy(qr, q0, sizeof(float) * (size_t)d);
-          const float *mrow = mask_row(&p, b, t);
-          const long jlo = ranges[2 * (b * T + t)], jhi = ranges[2 * (b * T + t) + 1];
-          long A, Z;
-          span(&p, jlo, jhi, &A, &Z);
-          const float m = row_scores(&p, qr, kT, mrow, jlo, jhi, A, Z, s);
-          row_exp(s, A, Z, m, floor_value);
-          const float sf = (float)sum16(s, A, Z);
-          float *o = out + (b * T + t) * H * d + h * d;
-          for (long i = 0; i < d; i++) o[i] = dot16(s, vT + i * S16, A, Z) / sf;
-          stats[2 * ((b * H + h) * T + t)] = m;
-          stats[2 * ((b * H + h) * T + t) + 1] = sf;
+        for (long t0 = 0; t0 < T; t0 += ROWS) {
+          long lo[ROWS], hi[ROWS], A, Z;
+          float sf[ROWS] = {1, 1, 1, 1}, m[ROWS];
+          const int n = tile_rows(&p, ranges, b, t0, lo, hi, &A, &Z);
+          for (int r = 0; r < ROWS; r++) {
+            if (r < n) load_q(&p, q, b, h, t0 + r, qr + r * d);
+            else memset(qr + r * d, 0, sizeof(float) * (size_t)d);
+          }
+          tile_scores(&p, qr, kT, A, Z, s);
+          for (int r = 0; r < ROWS; r++) {
+            float *sr = s + r * S16;
+            if (r >= n) {
+              memset(sr + A, 0, sizeof(float) * (size_t)(Z - A));
+              continue;
+            }
+            m[r] = row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 1);
+            row_exp(sr, A, Z, m[r], floor_value);
+            sf[r] = (float)sum16(sr, A, Z);
+          }
+          tile_dot(&p, s, vT, A, Z, sf, or);
+          for (int r = 0; r < n; r++) {
+            const long t = t0 + r;
+            memcpy(out + (b * T + t) * H * d + h * d, or + r * d, sizeof(float) * (size_t)d);
+            stats[2 * ((b * H + h) * T + t)] = m[r];
+            stats[2 * ((b * H + h) * T + t) + 1] = sf[r];
+          }
         }
       }
     }
@@ -306,15 +429,17 @@ napi_value fn_attention_grad(napi_env env, napi_callback_info info) {
   int fail = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    /* kT, vT, dkT, dvT [d][S16]; s, dp [S16]; qr, dqr, gr, tmp [d] */
-    float *kT = (float *)malloc(sizeof(float) * (size_t)(4 * S16 * d + 2 * S16 + 4 * d));
+    /* kT, vT, dkT, dvT [d][S16]; s, dp [ROWS][S16]; qr, gor, dqr [ROWS][d]; gr, tmp [d] */
+    float *kT = (float *)malloc(sizeof(float) * (size_t)(4 * S16 * d + 2 * ROWS * S16 + 3 * ROWS * d + 2 * d));
     float *vT = kT ? kT + S16 * d : NULL, *dkT = kT ? vT + S16 * d : NULL, *dvT = kT ? dkT + S16 * d : NULL;
-    float *s = kT ? dvT + S16 * d : NULL, *dp = kT ? s + S16 : NULL, *qr = kT ? dp + S16 : NULL, *dqr = kT ? qr + d : NULL;
-    float *gr = kT ? dqr + d : NULL, *tmp = kT ? gr + d : NULL;
+    float *s = kT ? dvT + S16 * d : NULL, *dp = kT ? s + ROWS * S16 : NULL, *qr = kT ? dp + ROWS * S16 : NULL;
+    float *gor = kT ? qr + ROWS * d : NULL, *dqr = kT ? gor + ROWS * d : NULL;
+    float *gr = kT ? dqr + ROWS * d : NULL, *tmp = kT ? gr + d : NULL;
     if (!kT) {
 #pragma omp atomic write
       fail = 1;
     }
+    const float one[ROWS] = {1, 1, 1, 1};
 #pragma omp for schedule(dynamic, 1)
     for (long task = 0; task < tasks; task++) {
       if (!kT) continue;
@@ -323,45 +448,49 @@ napi_value fn_attention_grad(napi_env env, napi_callback_info info) {
       memset(dkT, 0, sizeof(float) * (size_t)(S16 * d));
       memset(dvT, 0, sizeof(float) * (size_t)(S16 * d));
       for (long h = g * p.rep; h < (g + 1) * p.rep; h++) {
-        for (long t = 0; t < T; t++) {
-          const float *q0 = q + (b * T + t) * H * d + h * d;
-          if (p.cos) rope_fwd(&p, q0, qr, t);
-          else memcpy(qr, q0, sizeof(float) * (size_t)d);
-          const float *go = dout + (b * T + t) * H * d + h * d;
-          const float *mrow = mask_row(&p, b, t);
-          const long jlo = ranges[2 * (b * T + t)], jhi = ranges[2 * (b * T + t) + 1];
-          long A, Z;
-          span(&p, jlo, jhi, &A, &Z);
-          row_scores(&p, qr, kT, mrow, jlo, jhi, A, Z, s);
-          const float *st = stats + 2 * ((b * H + h) * T + t);
-          row_exp(s, A, Z, st[0], floor_value);
-          const float inv = 1.0f / st[1];
-          for (long j = A; j < Z; j++) s[j] *= inv;
-          /* dP_j = dO·v_j; D = Σ p_j·dP_j */
-          for (long j = A; j < Z; j++) dp[j] = 0;
-          for (long i = 0; i < d; i++) {
-            const float gi = go[i];
-            const float *vc = vT + i * S16;
-            for (long j = A; j < Z; j++) dp[j] += gi * vc[j];
+        for (long t0 = 0; t0 < T; t0 += ROWS) {
+          long lo[ROWS], hi[ROWS], A, Z;
+          const int n = tile_rows(&p, ranges, b, t0, lo, hi, &A, &Z);
+          for (int r = 0; r < ROWS; r++) {
+            if (r < n) {
+              load_q(&p, q, b, h, t0 + r, qr + r * d);
+              memcpy(gor + r * d, dout + (b * T + t0 + r) * H * d + h * d, sizeof(float) * (size_t)d);
+            } else {
+              memset(qr + r * d, 0, sizeof(float) * (size_t)d);
+              memset(gor + r * d, 0, sizeof(float) * (size_t)d);
+            }
           }
-          const float D = dot16(s, dp, A, Z);
-          /* dv_j += p_j·dO; dS_j = p_j·(dP_j − D)·scale */
-          for (long i = 0; i < d; i++) {
-            const float gi = go[i];
-            float *dvc = dvT + i * S16;
-            for (long j = A; j < Z; j++) dvc[j] += s[j] * gi;
+          /* P (into s) from the kept row statistics */
+          tile_scores(&p, qr, kT, A, Z, s);
+          for (int r = 0; r < ROWS; r++) {
+            float *sr = s + r * S16;
+            if (r >= n) {
+              memset(sr + A, 0, sizeof(float) * (size_t)(Z - A));
+              continue;
+            }
+            row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 0);
+            const float *st = stats + 2 * ((b * H + h) * T + t0 + r);
+            row_exp(sr, A, Z, st[0], floor_value);
+            const float inv = 1.0f / st[1];
+            for (long j = A; j < Z; j++) sr[j] *= inv;
           }
-          for (long j = A; j < Z; j++) dp[j] = s[j] * (dp[j] - D) * p.scale;
-          /* dq = Σ dS_j·k_j; dk_j += dS_j·q */
-          for (long i = 0; i < d; i++) {
-            dqr[i] = dot16(dp, kT + i * S16, A, Z);
-            const float qi = qr[i];
-            float *dkc = dkT + i * S16;
-            for (long j = A; j < Z; j++) dkc[j] += dp[j] * qi;
+          /* dP_j = dO·v_j (into dp); D = Σ p_j·dP_j; dS_j = p_j·(dP_j − D)·scale */
+          tile_scores_raw(&p, gor, vT, A, Z, dp);
+          for (int r = 0; r < ROWS; r++) {
+            float *sr = s + r * S16, *dr = dp + r * S16;
+            const float D = dot16(sr, dr, A, Z);
+            for (long j = A; j < Z; j++) dr[j] = sr[j] * (dr[j] - D) * p.scale;
           }
-          float *dq0 = dq + (b * T + t) * H * d + h * d;
-          if (p.cos) rope_bwd(&p, dqr, dq0, t);
-          else memcpy(dq0, dqr, sizeof(float) * (size_t)d);
+          /* dv_j += Σ_r p_rj·dO_r; dk_j += Σ_r dS_rj·q_r; dq_r = Σ_j dS_rj·k_j */
+          tile_outer_add(&p, s, gor, A, Z, dvT);
+          tile_outer_add(&p, dp, qr, A, Z, dkT);
+          tile_dot(&p, dp, kT, A, Z, one, dqr);
+          for (int r = 0; r < n; r++) {
+            const long t = t0 + r;
+            float *dq0 = dq + (b * T + t) * H * d + h * d;
+            if (p.cos) rope_bwd(&p, dqr + r * d, dq0, t);
+            else memcpy(dq0, dqr + r * d, sizeof(float) * (size_t)d);
+          }
         }
       }
       /* back to the [B, S, Hkv·d] layout (and through the rotary for keys) */
