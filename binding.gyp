@@ -19,6 +19,7 @@
         "native/slice_pad.c",
         "native/rms_norm.c",
         "native/swiglu.c",
+        "native/cross_entropy.c",
         "native/attention.c",
         "native/lora.c",
         "native/adam.c"

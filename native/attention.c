@@ -27,6 +27,7 @@
  *   huge); mask [mB,1,mT,S] additive with mB ∈ {1,B}, mT ∈ {1,T} (maskDims [mB, mT]);
  *   cos/sin [T,d] rotary tables for q and k (rotate_half convention; requires S == T). */
 #include "common.h"
+#include "attention_tile.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,31 +37,6 @@
 /* Lanes of exp below this are set to 0 (what they are within float32's normal range): exp never
  * sees a huge negative, and no denormal reaches the value product. */
 #define EXP_FLOOR (-87.0f)
-#define LANES 16
-#define ROWS 4
-
-/* 16 floats (GCC vector extension; two ymm or one zmm), loaded and stored unaligned. */
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
-static inline v16 ld(const float *p) { return *(const v16u *)p; }
-static inline void st(float *p, v16 v) { *(v16u *)p = v; }
-/* The sum of the 16 lanes as a tree (four dependent adds, not sixteen: the tiles' many sums of
- * head-dimension products were bound by that chain's latency). */
-static inline float hsum(v16 v) {
-  float h8[8], h4[4];
-  for (int l = 0; l < 8; l++) h8[l] = v[l] + v[l + 8];
-  for (int l = 0; l < 4; l++) h4[l] = h8[l] + h8[l + 4];
-  return (h4[0] + h4[2]) + (h4[1] + h4[3]);
-}
-
-typedef struct {
-  long B, T, S, S16, H, Hkv, d, rep;
-  float scale;
-  const float *mask;
-  long mB, mT;
-  const float *cos, *sin;
-} att_t;
-
 /* y = rotate(x) at table row t: x·cos + rotate_half(x)·sin (x == y not allowed). */
 static void rope_fwd(const att_t *p, const float *x, float *y, long t) {
   const long d = p->d, h2 = d / 2;
@@ -134,32 +110,6 @@ static void load_kv(const att_t *p, const float *k, const float *v, long b, long
     for (long j = S; j < S16; j++) kT[i * S16 + j] = vT[i * S16 + j] = 0;
 }
 
-/* s_r[A..Z) = mul·(q_r·xT_j) for a tile's ROWS rows (q [ROWS][d], s [ROWS][S16]). */
-static void tile_products(const att_t *p, const float *q, const float *kT, long A, long Z, float mul, float *s) {
-  const long S16 = p->S16, d = p->d;
-  const float *q0 = q, *q1 = q + d, *q2 = q + 2 * d, *q3 = q + 3 * d;
-  for (long jb = A; jb < Z; jb += LANES) {
-    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    for (long i = 0; i < d; i++) {
-      const v16 kk = ld(kT + i * S16 + jb);
-      a0 += q0[i] * kk;
-      a1 += q1[i] * kk;
-      a2 += q2[i] * kk;
-      a3 += q3[i] * kk;
-    }
-    st(s + jb, a0 * mul);
-    st(s + S16 + jb, a1 * mul);
-    st(s + 2 * S16 + jb, a2 * mul);
-    st(s + 3 * S16 + jb, a3 * mul);
-  }
-}
-
-/* The scores before the mask: scale·(q_r·k_j). */
-static void tile_scores(const att_t *p, const float *q, const float *kT, long A, long Z, float *s) { tile_products(p, q, kT, A, Z, p->scale, s); }
-
-/* dP_rj = dO_r·v_j. */
-static void tile_scores_raw(const att_t *p, const float *g, const float *vT, long A, long Z, float *dp) { tile_products(p, g, vT, A, Z, 1.0f, dp); }
-
 /* One row's scores + mask_j over [lo, hi]; lanes of [A, Z) outside it are −inf. Returns the max
  * (when asked: the backward has it). */
 static float row_mask(const float *mrow, long lo, long hi, long A, long Z, float *s, int want_max) {
@@ -184,43 +134,6 @@ static float row_mask(const float *mrow, long lo, long hi, long A, long Z, float
   float m = -INFINITY;
   for (int l = 0; l < LANES; l++) m = acc[l] > m ? acc[l] : m;
   return m;
-}
-
-/* o_r[i] = Σ_j p_r[j]·xT[i][j] over [A, Z) for the tile's rows, over div_r (o [ROWS][d]). */
-static void tile_dot(const att_t *p, const float *P, const float *xT, long A, long Z, const float *div, float *o) {
-  const long S16 = p->S16, d = p->d;
-  for (long i = 0; i < d; i++) {
-    const float *xc = xT + i * S16;
-    v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    for (long jb = A; jb < Z; jb += LANES) {
-      const v16 xx = ld(xc + jb);
-      a0 += ld(P + jb) * xx;
-      a1 += ld(P + S16 + jb) * xx;
-      a2 += ld(P + 2 * S16 + jb) * xx;
-      a3 += ld(P + 3 * S16 + jb) * xx;
-    }
-    o[i] = hsum(a0) / div[0];
-    o[d + i] = hsum(a1) / div[1];
-    o[2 * d + i] = hsum(a2) / div[2];
-    o[3 * d + i] = hsum(a3) / div[3];
-  }
-}
-
-/* xT[i][j] += Σ_r P_r[j]·g_r[i] over [A, Z), rows in order (g [ROWS][d]). */
-static void tile_outer_add(const att_t *p, const float *P, const float *g, long A, long Z, float *xT) {
-  const long S16 = p->S16, d = p->d;
-  for (long i = 0; i < d; i++) {
-    float *xc = xT + i * S16;
-    const float g0 = g[i], g1 = g[d + i], g2 = g[2 * d + i], g3 = g[3 * d + i];
-    for (long jb = A; jb < Z; jb += LANES) {
-      v16 x = ld(xc + jb);
-      x += ld(P + jb) * g0;
-      x += ld(P + S16 + jb) * g1;
-      x += ld(P + 2 * S16 + jb) * g2;
-      x += ld(P + 3 * S16 + jb) * g3;
-      st(xc + jb, x);
-    }
-  }
 }
 
 /* The tile of rows t0.. (n of them, ≤ ROWS) of head h: each row's key range and the union span. */
@@ -351,7 +264,7 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
   {
     /* kT, vT [d][S16]; s [ROWS][S16]; qr, o [ROWS][d] */
     float *kT = (float *)malloc(sizeof(float) * (size_t)((2 + ROWS) * S16 * d + 2 * ROWS * d));
-    float *vT = kT ? kT + S16 * d : NULL, *s = kT ? vT + S16 * d : NULL, *qr = kT ? s + ROWS * S16 : NULL, *or = kT ? qr + ROWS * d : NULL;
+    float *vT = kT ? kT + S16 * d : NULL, *s = kT ? vT + S16 * d : NULL, *qr = kT ? s + ROWS * S16 : NULL, *ot = kT ? qr + ROWS * d : NULL;
     if (!kT) {
 #pragma omp atomic write
       fail = 1;
@@ -381,10 +294,10 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
             row_exp(sr, A, Z, m[r], floor_value);
             sf[r] = (float)sum16(sr, A, Z);
           }
-          tile_dot(&p, s, vT, A, Z, sf, or);
+          tile_dot(&p, s, vT, A, Z, sf, ot);
           for (int r = 0; r < n; r++) {
             const long t = t0 + r;
-            memcpy(out + (b * T + t) * H * d + h * d, or + r * d, sizeof(float) * (size_t)d);
+            memcpy(out + (b * T + t) * H * d + h * d, ot + r * d, sizeof(float) * (size_t)d);
             stats[2 * ((b * H + h) * T + t)] = m[r];
             stats[2 * ((b * H + h) * T + t) + 1] = sf[r];
           }

@@ -67,6 +67,8 @@ napi_value fn_layer_norm_grad(napi_env env, napi_callback_info info);
 napi_value fn_rms_norm(napi_env env, napi_callback_info info);
 napi_value fn_rms_norm_grad(napi_env env, napi_callback_info info);
 napi_value fn_swiglu(napi_env env, napi_callback_info info);
+napi_value fn_cross_entropy(napi_env env, napi_callback_info info);
+napi_value fn_cross_entropy_grad(napi_env env, napi_callback_info info);
 napi_value fn_swiglu_grad(napi_env env, napi_callback_info info);
 napi_value fn_attention(napi_env env, napi_callback_info info);
 napi_value fn_attention_grad(napi_env env, napi_callback_info info);

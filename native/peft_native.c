@@ -214,6 +214,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"rmsNormGrad", NULL, fn_rms_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"swiglu", NULL, fn_swiglu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"swigluGrad", NULL, fn_swiglu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crossEntropy", NULL, fn_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crossEntropyGrad", NULL, fn_cross_entropy_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attention", NULL, fn_attention, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attentionGrad", NULL, fn_attention_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"loraLinear", NULL, fn_lora_linear, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -29,7 +29,7 @@ import { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus }
 
 export { BACKEND_ORDER, type BackendInfo, type BackendName, type BackendStatus } from './types.js';
 export { ensureGradients } from './gradients.js';
-export { gelu, layerNorm, rmsNorm, swiglu, loraLinear, attention, fusedAttentionAvailable, adamUpdate, sumSquares } from './fused/index.js';
+export { gelu, layerNorm, rmsNorm, swiglu, rowNll, loraLinear, attention, fusedAttentionAvailable, adamUpdate, sumSquares } from './fused/index.js';
 
 /** A backend that prepared: its tfjs registry name, live thread count and a detail line. */
 interface Prepared {

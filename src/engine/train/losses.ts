@@ -1,19 +1,17 @@
 // Losses as transformers computes them: cross-entropy averaged over labels that are not -100
 // (causal LM: logits at t predict the label at t + 1), optional label smoothing, MSE for regression.
 import * as tf from '@tensorflow/tfjs-core';
+import { rowNll } from '../backend/index.js';
 
 export const IGNORE_INDEX = -100;
 
 /** Mean cross-entropy of logits [N, C] against labels [N] (int; IGNORE_INDEX skipped). */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const C = logits.shape[1];
-    const logp = tf.logSoftmax(logits);
     const valid = tf.cast(tf.notEqual(labels, IGNORE_INDEX), 'float32');
-    const target = tf.oneHot(tf.cast(tf.maximum(labels, 0), 'int32'), C);
-    let nll = tf.neg(tf.sum(tf.mul(target, logp), -1));
+    let nll: tf.Tensor = rowNll(logits, labels);
     if (labelSmoothing > 0) {
-      const smooth = tf.neg(tf.mean(logp, -1));
+      const smooth = tf.neg(tf.mean(tf.logSoftmax(logits), -1));
       nll = tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(smooth, labelSmoothing));
     }
     const count = tf.maximum(tf.sum(valid), 1);
@@ -40,10 +38,8 @@ export function causalLmNll(logits: tf.Tensor3D, labels: tf.Tensor2D): { sum: tf
     const V = logits.shape[2];
     const l = tf.reshape(logits, [-1, V]) as tf.Tensor2D;
     const y = tf.reshape(shiftLabelsLeft(labels), [-1]) as tf.Tensor1D;
-    const logp = tf.logSoftmax(l);
     const valid = tf.cast(tf.notEqual(y, IGNORE_INDEX), 'float32');
-    const target = tf.oneHot(tf.cast(tf.maximum(y, 0), 'int32'), V);
-    const nll = tf.neg(tf.sum(tf.mul(target, logp), -1));
+    const nll = rowNll(l, y);
     return { sum: tf.sum(tf.mul(nll, valid)) as tf.Scalar, count: tf.sum(valid) as tf.Scalar };
   });
 }

@@ -7,6 +7,7 @@
 //   layerNorm(x, weight, bias, 1e-12);    // over the last axis, biased variance (torch)
 //   rmsNorm(x, weight, 1e-5);             // LLaMA / T5
 //   swiglu(gate, up);                     // silu(gate)·up (LLaMA's MLP)
+//   rowNll(logits, labels);               // −log softmax(logits)[label] per row (cross-entropy)
 //   loraLinear(x, W, bias, A, B, s);      // x·Wᵀ + bias + s·(x·Aᵀ)·Bᵀ
 //   attention(q, k, v, mask, {heads, kvHeads, scale, rotary});   // [B,T,H·d] in and out
 //   adamUpdate(p, g, [m, v], step);       // one Adam/AdamW parameter update
@@ -15,6 +16,7 @@ export { gelu } from './gelu.js';
 export { layerNorm } from './layer-norm.js';
 export { rmsNorm, rmsNormComposite } from './rms-norm.js';
 export { swiglu, swigluComposite } from './swiglu.js';
+export { rowNll, rowNllComposite } from './cross-entropy.js';
 export { loraLinear, loraLinearAvailable, loraLinearComposite, type WeightLayout } from './lora-linear.js';
 export { attention, attentionComposite, fusedAttentionAvailable, type FusedAttentionOptions } from './attention.js';
 export { adamUpdate, adamComposite, type AdamStep } from './adam.js';

@@ -53,6 +53,9 @@ export interface NativeAddon {
   /** native/swiglu.c; grad which 0: d gate, 1: d up */
   swiglu(gate: F32, up: F32, y: F32, n: number): void;
   swigluGrad(which: number, gate: F32, up: F32, dy: F32, out: F32, n: number): void;
+  /** native/cross_entropy.c: logits [rows, cols], labels and g [rows] */
+  crossEntropy(logits: F32, labels: Int32Array, nll: F32, rows: number, cols: number): void;
+  crossEntropyGrad(logits: F32, labels: Int32Array, g: F32, dx: F32, rows: number, cols: number): void;
   /** native/attention.c: dims [B, T, S, H, Hkv, d], maskDims [mB, mT] */
   attention(q: F32, k: F32, v: F32, mask: F32 | null, maskDims: Shape, cos: F32 | null, sin: F32 | null, out: F32, lse: F32, dims: Shape, scale: number): void;
   attentionGrad(q: F32, k: F32, v: F32, mask: F32 | null, maskDims: Shape, cos: F32 | null, sin: F32 | null, lse: F32, dout: F32,
@@ -117,7 +120,7 @@ function withLoadEnv<T>(load: () => T): T {
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'blasInfo', 'numThreads', 'setNumThreads', 'matmul', 'binary', 'compare', 'unary', 'reduce', 'softmax', 'transpose',
   'gather', 'segmentSum', 'select', 'tile', 'slice', 'pad', 'gelu', 'geluGrad', 'layerNorm', 'layerNormGrad',
-  'rmsNorm', 'rmsNormGrad', 'swiglu', 'swigluGrad', 'attention', 'attentionGrad', 'loraLinear', 'loraGrad', 'adam', 'sumSquares',
+  'rmsNorm', 'rmsNormGrad', 'swiglu', 'swigluGrad', 'crossEntropy', 'crossEntropyGrad', 'attention', 'attentionGrad', 'loraLinear', 'loraGrad', 'adam', 'sumSquares',
 ];
 
 let cached: NativeAddon | null = null;

@@ -1,12 +1,13 @@
-// The fused ops of small transformers (src/engine/backend/fused: rmsNorm, swiglu, loraLinear,
+// The fused ops of small transformers (src/engine/backend/fused: rmsNorm, swiglu, rowNll, loraLinear,
 // adamUpdate, sumSquares): on native one kernel each way, compared with their composites of tfjs
 // ops on cpu — values and gradients (each input's on its own, as the tape asks for them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { adamUpdate, ensureGradients, initBackend, listBackends, loraLinear, rmsNorm, sumSquares, swiglu } from '../../../../src/engine/backend/index.js';
+import { adamUpdate, ensureGradients, initBackend, listBackends, loraLinear, rmsNorm, rowNll, sumSquares, swiglu } from '../../../../src/engine/backend/index.js';
+import { crossEntropy } from '../../../../src/engine/train/losses.js';
 import { adamComposite } from '../../../../src/engine/backend/fused/adam.js';
-import { assertGradParity, assertNoLeak, assertParity, positive, randn, runOn } from '../parity.js';
+import { assertGradParity, assertNoLeak, assertParity, ints, positive, randn, runOn } from '../parity.js';
 
 await ensureGradients();
 const status = (await listBackends()).find((s) => s.name === 'native');
@@ -28,6 +29,22 @@ test('swiglu matches the composite, values and gradients (gate and up)', { skip 
     const inputs = [randn(shape, 5, 6), randn(shape, 6, 2)];
     await assertParity('native', `swiglu ${shape}`, inputs, swiglu, 1e-5, 1e-6);
     await assertGradParity('native', `swiglu ${shape}`, inputs, swiglu, 1e-4, 1e-5);
+  }
+});
+
+test('rowNll matches the composite, values and the logits gradient, with ignored (-100) and out-of-range labels', { skip }, async () => {
+  for (const [N, C] of [[7, 2], [300, 512]] as const) {
+    const labels = ints([N], 31, 0, C);
+    const y = labels.values as Int32Array;
+    y[0] = -100;
+    y[N - 1] = C; // no class: nll 0, no gradient
+    const inputs = [randn([N, C], 30, 4), labels];
+    const f = (logits: tf.Tensor, l: tf.Tensor) => rowNll(logits as tf.Tensor2D, l as tf.Tensor1D);
+    await assertParity('native', `rowNll ${N}x${C}`, inputs, f, 1e-5, 1e-5);
+    await assertGradParity('native', `rowNll ${N}x${C}`, inputs, f, 1e-4, 1e-6);
+    // the mean loss over the rows that are not ignored, as training computes it
+    const mean = (logits: tf.Tensor, l: tf.Tensor) => crossEntropy(logits as tf.Tensor2D, l as tf.Tensor1D);
+    await assertGradParity('native', `crossEntropy ${N}x${C}`, inputs, mean, 1e-4, 1e-7);
   }
 });
 

@@ -17,6 +17,7 @@ import { peftLayerNormConfig } from './PeftLayerNorm.js';
 import { peftLayerNormGradConfig } from './PeftLayerNormGrad.js';
 import { peftRmsNormConfig, peftRmsNormGradConfig } from './PeftRmsNorm.js';
 import { peftSwiGluConfig, peftSwiGluGradConfig } from './PeftSwiGlu.js';
+import { peftCrossEntropyConfig, peftCrossEntropyGradConfig } from './PeftCrossEntropy.js';
 import { peftAttentionConfig, peftAttentionGradConfig } from './PeftAttention.js';
 import { peftLoraLinearConfig, peftLoraGradConfig } from './PeftLoraLinear.js';
 import { peftAdamConfig, peftSumSquaresConfig } from './PeftAdam.js';
@@ -47,6 +48,8 @@ export function nativeKernelConfigs(): KernelConfig[] {
     peftRmsNormGradConfig,
     peftSwiGluConfig,
     peftSwiGluGradConfig,
+    peftCrossEntropyConfig,
+    peftCrossEntropyGradConfig,
     peftAttentionConfig,
     peftAttentionGradConfig,
     peftLoraLinearConfig,
