@@ -48,15 +48,17 @@ test('rowNll matches the composite, values and the logits gradient, with ignored
   }
 });
 
-test('loraLinear matches the composite in both weight layouts, with and without bias, scale 1 and 2, merged and unmerged', { skip }, async () => {
-  const [inF, outF, r] = [24, 40, 8];
-  // 2·37 rows go through the merged weight W + s·B·A (many rows), 2·1 through the low-rank products
-  const cases = (['out_in', 'in_out'] as const).flatMap((layout) => [false, true].flatMap((withBias) => [1, 2].flatMap((scale) => [37, 1].map((N) => ({ layout, withBias, scale, N })))));
-  for (const { layout, withBias, scale, N } of cases) {
+test('loraLinear matches the composite in both weight layouts, with and without bias, scale 1 and 2, merged and unmerged, rank 8 and 4', { skip }, async () => {
+  const [inF, outF] = [24, 40];
+  // 2·37 rows go through the merged weight W + s·B·A (many rows), 2·1 through the low-rank products;
+  // rank 8 takes the factors' gradients through the 8-column kernel (rows four at a time and a tail), rank 4 through BLAS
+  const cases = (['out_in', 'in_out'] as const).flatMap((layout) => [false, true].flatMap((withBias) => [1, 2].flatMap((scale) =>
+    [37, 1].flatMap((N) => [8, 4].map((r) => ({ layout, withBias, scale, N, r }))))));
+  for (const { layout, withBias, scale, N, r } of cases) {
     const w = randn(layout === 'out_in' ? [outF, inF] : [inF, outF], 11);
     const inputs = [randn([2, N, inF], 10), w, randn([r, inF], 12), randn([outF, r], 13), ...(withBias ? [randn([outF], 14)] : [])];
     const f = (x: tf.Tensor, W: tf.Tensor, a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor) => loraLinear(x, W, bias ?? null, a, b, scale, layout);
-    const what = `loraLinear ${layout} bias ${withBias} scale ${scale} rows ${2 * N}`;
+    const what = `loraLinear ${layout} bias ${withBias} scale ${scale} rows ${2 * N} rank ${r}`;
     await assertParity('native', what, inputs, f, 1e-4, 1e-5);
     // every input's gradient, W and bias included (the full fine-tuning + LoRA case)
     await assertGradParity('native', what, inputs, f, 1e-4, 1e-4);
