@@ -1,6 +1,12 @@
 /* A linear layer with a LoRA term, y = x·W(ᵀ) + b + s·(x·Aᵀ)·Bᵀ, and its gradients, each one call
- * of two or three sgemm (the composite is ~9 tfjs kernels forward and ~10 backward per site). The
- * low-rank product x·Aᵀ is recomputed where a gradient needs it rather than kept.
+ * (the composite is ~9 tfjs kernels forward and ~10 backward per site). The low-rank product x·Aᵀ
+ * is recomputed where a gradient needs it rather than kept.
+ *
+ * With many rows (training batches) the forward and the input gradient go through the merged
+ * weight W' = W + s·B·A (out·in·r multiply-adds, built per call): one product with W' instead of
+ * three, two of them skinny (k or n = r), which BLAS runs at a fraction of its speed. It rounds
+ * like the base product alone; the factors' gradients are computed unmerged, their skinny
+ * products (dy·B, x·Aᵀ) by skinny_product below when r is a multiple of 8.
  *
  * loraLinear(x, w, bias|null, a, b, y, dims, scale)
  * loraGrad(which, x, w, a, b, dy, out, dims, scale)   which 0: out = dx [N, in] = dy·W(ᵀ) + s·(dy·B)·A
