@@ -17,8 +17,8 @@
  * the dtype's minimum) makes exp underflow to exactly 0 in the composite, so a row only visits
  * its keys from the first to the last unmasked one (right padding and causality skip most of a
  * padded batch). A row with no unmasked key is computed over all keys, as the composite does.
- * exp never sees those huge negatives either (libmvec's vector expf takes a scalar slow path on
- * out-of-range lanes: the analogue of torch's −inf mask slowdown).
+ * exp is the kernel's own (exp16_floor: the shifted scores are ≤ 0, so it needs no range checks,
+ * and huge negatives take no slow path — the analogue of torch's −inf mask slowdown).
  *
  * attention(q, k, v, mask|null, maskDims, cos|null, sin|null, out, stats, dims, scale)
  * attentionGrad(q, k, v, mask|null, maskDims, cos|null, sin|null, stats, dout, dq, dk, dv, dims, scale)
@@ -37,6 +37,7 @@
 /* Lanes of exp below this are set to 0 (what they are within float32's normal range): exp never
  * sees a huge negative, and no denormal reaches the value product. */
 #define EXP_FLOOR (-87.0f)
+
 /* y = rotate(x) at table row t: x·cos + rotate_half(x)·sin (x == y not allowed). */
 static void rope_fwd(const att_t *p, const float *x, float *y, long t) {
   const long d = p->d, h2 = d / 2;
@@ -159,14 +160,15 @@ static void load_q(const att_t *p, const float *q, long b, long h, long t, float
   else memcpy(qr, q0, sizeof(float) * (size_t)p->d);
 }
 
-/* s[A..Z) ← exp(s − shift), lanes at or below EXP_FLOOR (and −inf ones) set to 0. */
-static void row_exp(float *s, long A, long Z, float shift, float floor_value) {
-  for (long j = A; j < Z; j++) {
-    const float t = s[j] - shift;
-    s[j] = t < EXP_FLOOR ? EXP_FLOOR : t;
+/* s[A..Z) ← exp(s − shift)·mul, lanes at or below EXP_FLOOR (and −inf ones) 0. Returns Σ exp(s − shift). */
+static float row_exp(float *s, long A, long Z, float shift, float mul) {
+  v16 acc = {0};
+  for (long jb = A; jb < Z; jb += LANES) {
+    const v16 e = exp16_floor(ld(s + jb) - shift, EXP_FLOOR);
+    acc += e;
+    st(s + jb, e * mul);
   }
-  vexpf(s + A, s + A, Z - A);
-  for (long j = A; j < Z; j++) s[j] = s[j] <= floor_value ? 0.0f : s[j];
+  return hsum(acc);
 }
 
 /* Σ_j a[j]·b[j] over [A, Z) (a multiple of 16 long), in 16 lanes. */
@@ -175,15 +177,6 @@ static float dot16(const float *a, const float *b, long A, long Z) {
   for (long j = A; j < Z; j += LANES)
     for (int l = 0; l < LANES; l++) acc[l] += a[j + l] * b[j + l];
   float s = 0;
-  for (int l = 0; l < LANES; l++) s += acc[l];
-  return s;
-}
-
-static double sum16(const float *a, long A, long Z) {
-  float acc[LANES] = {0};
-  for (long j = A; j < Z; j += LANES)
-    for (int l = 0; l < LANES; l++) acc[l] += a[j + l];
-  double s = 0;
   for (int l = 0; l < LANES; l++) s += acc[l];
   return s;
 }
@@ -255,7 +248,6 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
   if (B * T * H == 0) return make_undefined(env);
   const long tasks = B * p.Hkv;
   const int nt = B * T * S * H * d >= PAR_MIN ? peft_threads() : 1;
-  const float floor_value = expf(EXP_FLOOR);
   long *ranges = (long *)malloc(sizeof(long) * (size_t)(2 * B * T));
   if (!ranges) return throw_error(env, "attention: out of memory");
   key_ranges(&p, ranges, nt);
@@ -291,8 +283,7 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
               continue;
             }
             m[r] = row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 1);
-            row_exp(sr, A, Z, m[r], floor_value);
-            sf[r] = (float)sum16(sr, A, Z);
+            sf[r] = row_exp(sr, A, Z, m[r], 1.0f);
           }
           tile_dot(&p, s, vT, A, Z, sf, ot);
           for (int r = 0; r < n; r++) {
@@ -335,7 +326,6 @@ napi_value fn_attention_grad(napi_env env, napi_callback_info info) {
   }
   const long tasks = B * Hkv;
   const int nt = B * T * S * H * d >= PAR_MIN ? peft_threads() : 1;
-  const float floor_value = expf(EXP_FLOOR);
   long *ranges = (long *)malloc(sizeof(long) * (size_t)(2 * B * T));
   if (!ranges) return throw_error(env, "attentionGrad: out of memory");
   key_ranges(&p, ranges, nt);
@@ -383,9 +373,7 @@ napi_value fn_attention_grad(napi_env env, napi_callback_info info) {
             }
             row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 0);
             const float *st = stats + 2 * ((b * H + h) * T + t0 + r);
-            row_exp(sr, A, Z, st[0], floor_value);
-            const float inv = 1.0f / st[1];
-            for (long j = A; j < Z; j++) sr[j] *= inv;
+            row_exp(sr, A, Z, st[0], 1.0f / st[1]);
           }
           /* dP_j = dO·v_j (into dp); D = Σ p_j·dP_j; dS_j = p_j·(dP_j − D)·scale */
           tile_scores_raw(&p, gor, vT, A, Z, dp);

@@ -31,6 +31,28 @@ typedef struct {
   const float *cos, *sin;
 } att_t;
 
+typedef int v16i __attribute__((vector_size(64)));
+
+/* exp(x) for x ≤ 0, with lanes at or below floor (−inf included) exactly 0: the range a softmax
+ * shifted by its row max needs, so no range checks (libmvec's expf, which checks, cost a third of
+ * the forward). exp(x) = 2ⁿ·exp(f), n = round(x·log2 e), f = x − n·ln 2 in two parts (Cody–Waite)
+ * and exp(f) by Cephes' degree-5 polynomial on |f| ≤ ln2/2 (about 1 ulp). */
+static inline v16 exp16_floor(v16 x, float floor) {
+  const v16i dead = x <= floor;
+  x = (v16)(((v16i)x & ~dead) | ((v16i)(x - x + floor) & dead)); /* out-of-range lanes → floor */
+  const v16 n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+  v16 f = x - n * 0.693359375f;
+  f = f - n * -2.12194440e-4f;
+  v16 y = f * 1.9875691500e-4f + 1.3981999507e-3f;
+  y = y * f + 8.3334519073e-3f;
+  y = y * f + 4.1665795894e-2f;
+  y = y * f + 1.6666665459e-1f;
+  y = y * f + 5.0000001201e-1f;
+  y = y * (f * f) + f + 1.0f;
+  const v16i e = (__builtin_convertvector(n, v16i) + 127) << 23;
+  return (v16)((v16i)(y * (v16)e) & ~dead);
+}
+
 _Static_assert(ROWS == 4, "the tile functions below are written for four rows");
 
 /* s_r[A..Z) = mul·(q_r·xT_j) for a tile's ROWS rows (q [ROWS][d], s [ROWS][S16]). */
