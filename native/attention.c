@@ -171,6 +171,28 @@ static float row_exp(float *s, long A, long Z, float shift, float mul) {
   return hsum(acc);
 }
 
+/* A tile's exponentiated scores, into s [ROWS][S16]: the scores, the mask and exp of each row's
+ * scores shifted by its max. In the forward (kept NULL) each row's max and sum are found and
+ * returned in m and sf, and s keeps the unnormalised exps; in the backward the head's kept
+ * statistics (kept [T][2]: max, sum) give the probabilities. Rows past n are zero. */
+static void tile_exp(const att_t *p, long b, long t0, int n, const long *lo, const long *hi, long A, long Z,
+                     const float *qr, const float *kT, const float *kept, float *m, float *sf, float *s) {
+  tile_scores(p, qr, kT, A, Z, s);
+  for (int r = 0; r < ROWS; r++) {
+    float *sr = s + r * p->S16;
+    if (r >= n) {
+      memset(sr + A, 0, sizeof(float) * (size_t)(Z - A));
+      continue;
+    }
+    const float mr = row_mask(mask_row(p, b, t0 + r), lo[r], hi[r], A, Z, sr, kept == NULL);
+    if (kept) row_exp(sr, A, Z, kept[2 * (t0 + r)], 1.0f / kept[2 * (t0 + r) + 1]);
+    else {
+      m[r] = mr;
+      sf[r] = row_exp(sr, A, Z, mr, 1.0f);
+    }
+  }
+}
+
 /* Σ_j a[j]·b[j] over [A, Z) (a multiple of 16 long), in 16 lanes. */
 static float dot16(const float *a, const float *b, long A, long Z) {
   float acc[LANES] = {0};
@@ -275,16 +297,7 @@ napi_value fn_attention(napi_env env, napi_callback_info info) {
             if (r < n) load_q(&p, q, b, h, t0 + r, qr + r * d);
             else memset(qr + r * d, 0, sizeof(float) * (size_t)d);
           }
-          tile_scores(&p, qr, kT, A, Z, s);
-          for (int r = 0; r < ROWS; r++) {
-            float *sr = s + r * S16;
-            if (r >= n) {
-              memset(sr + A, 0, sizeof(float) * (size_t)(Z - A));
-              continue;
-            }
-            m[r] = row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 1);
-            sf[r] = row_exp(sr, A, Z, m[r], 1.0f);
-          }
+          tile_exp(&p, b, t0, n, lo, hi, A, Z, qr, kT, NULL, m, sf, s);
           tile_dot(&p, s, vT, A, Z, sf, ot);
           for (int r = 0; r < n; r++) {
             const long t = t0 + r;
@@ -364,17 +377,7 @@ napi_value fn_attention_grad(napi_env env, napi_callback_info info) {
             }
           }
           /* P (into s) from the kept row statistics */
-          tile_scores(&p, qr, kT, A, Z, s);
-          for (int r = 0; r < ROWS; r++) {
-            float *sr = s + r * S16;
-            if (r >= n) {
-              memset(sr + A, 0, sizeof(float) * (size_t)(Z - A));
-              continue;
-            }
-            row_mask(mask_row(&p, b, t0 + r), lo[r], hi[r], A, Z, sr, 0);
-            const float *st = stats + 2 * ((b * H + h) * T + t0 + r);
-            row_exp(sr, A, Z, st[0], 1.0f / st[1]);
-          }
+          tile_exp(&p, b, t0, n, lo, hi, A, Z, qr, kT, stats + 2 * (b * H + h) * T, NULL, NULL, s);
           /* dP_j = dO·v_j (into dp); D = Σ p_j·dP_j; dS_j = p_j·(dP_j − D)·scale */
           tile_scores_raw(&p, gor, vT, A, Z, dp);
           for (int r = 0; r < ROWS; r++) {

@@ -100,6 +100,12 @@ static void base_product(const lora_t *d, const float *x, const float *w, float 
   else gemm(0, 0, d->N, d->out, d->in, 1.0f, x, d->in, w, d->out, beta, y, d->out);
 }
 
+/* dx [N, in] = dy·W (W [out, in]) or dy·Wᵀ (W [in, out]): the input gradient of base_product */
+static void input_product(const lora_t *d, const float *dy, const float *w, float *dx) {
+  if (d->transW) gemm(0, 0, d->N, d->in, d->out, 1.0f, dy, d->out, w, d->in, 0.0f, dx, d->in);
+  else gemm(0, 1, d->N, d->in, d->out, 1.0f, dy, d->out, w, d->out, 0.0f, dx, d->in);
+}
+
 /* Whether merging pays: building W' costs out·in·r, the two low-rank products N·r·(in + out). */
 static int merge_pays(const lora_t *d) { return d->N * (d->in + d->out) > 2 * d->in * d->out; }
 
@@ -134,24 +140,20 @@ napi_value fn_lora_linear(napi_env env, napi_callback_info info) {
       ly < (size_t)(d.N * d.out) || (bias && lbias < (size_t)d.out))
     return throw_error(env, "loraLinear: bad sizes");
   if (d.N == 0) return make_undefined(env);
-  if (merge_pays(&d)) {
-    float *m = merged_weight(&d, w, A, B, s);
-    if (!m) return throw_error(env, "loraLinear: out of memory");
-    base_product(&d, x, m, 0.0f, y);
-    free(m);
-    if (bias)
-      for (long i = 0; i < d.N; i++)
-        for (long j = 0; j < d.out; j++) y[i * d.out + j] += bias[j];
-    return make_undefined(env);
-  }
-  float *low = (float *)malloc(sizeof(float) * (size_t)(d.N * d.r));
-  if (!low) return throw_error(env, "loraLinear: out of memory");
-  base_product(&d, x, w, 0.0f, y);
+  /* many rows: y = x·W'(ᵀ) + b; few: y = x·W(ᵀ) + b + s·(x·Aᵀ)·Bᵀ, with low [N, r] = x·Aᵀ */
+  const int merge = merge_pays(&d);
+  float *m = merge ? merged_weight(&d, w, A, B, s) : NULL;
+  float *low = merge ? NULL : (float *)malloc(sizeof(float) * (size_t)(d.N * d.r));
+  if (merge ? !m : !low) return throw_error(env, "loraLinear: out of memory");
+  base_product(&d, x, merge ? m : w, 0.0f, y);
   if (bias)
     for (long i = 0; i < d.N; i++)
       for (long j = 0; j < d.out; j++) y[i * d.out + j] += bias[j];
-  gemm(0, 1, d.N, d.r, d.in, 1.0f, x, d.in, A, d.in, 0.0f, low, d.r);
-  gemm(0, 1, d.N, d.out, d.r, s, low, d.r, B, d.r, 1.0f, y, d.out);
+  if (!merge) {
+    gemm(0, 1, d.N, d.r, d.in, 1.0f, x, d.in, A, d.in, 0.0f, low, d.r);
+    gemm(0, 1, d.N, d.out, d.r, s, low, d.r, B, d.r, 1.0f, y, d.out);
+  }
+  free(m);
   free(low);
   return make_undefined(env);
 }
@@ -180,11 +182,10 @@ napi_value fn_lora_grad(napi_env env, napi_callback_info info) {
     return make_undefined(env);
   }
   if (which == 0 && merge_pays(&d)) {
-    /* dx = dy·W' (W' [out, in]) or dy·W'ᵀ (W' [in, out]) */
+    /* dx = dy·W'(ᵀ) */
     float *m = merged_weight(&d, w, A, B, s);
     if (!m) return throw_error(env, "loraGrad: out of memory");
-    if (d.transW) gemm(0, 0, d.N, d.in, d.out, 1.0f, dy, d.out, m, d.in, 0.0f, out, d.in);
-    else gemm(0, 1, d.N, d.in, d.out, 1.0f, dy, d.out, m, d.out, 0.0f, out, d.in);
+    input_product(&d, dy, m, out);
     free(m);
     return make_undefined(env);
   }
@@ -192,9 +193,8 @@ napi_value fn_lora_grad(napi_env env, napi_callback_info info) {
   float *tmp = (float *)malloc(sizeof(float) * (size_t)(d.N * d.r + (which == 2 ? d.r * d.out + d.in * d.r : 0)));
   if (!tmp) return throw_error(env, "loraGrad: out of memory");
   if (which == 0) {
-    /* dx = dy·W (W [out, in]) or dy·Wᵀ (W [in, out]); then + s·(dy·B)·A */
-    if (d.transW) gemm(0, 0, d.N, d.in, d.out, 1.0f, dy, d.out, w, d.in, 0.0f, out, d.in);
-    else gemm(0, 1, d.N, d.in, d.out, 1.0f, dy, d.out, w, d.out, 0.0f, out, d.in);
+    /* dx = dy·W(ᵀ) + s·(dy·B)·A */
+    input_product(&d, dy, w, out);
     gemm(0, 0, d.N, d.r, d.out, 1.0f, dy, d.out, B, d.r, 0.0f, tmp, d.r);
     gemm(0, 0, d.N, d.in, d.r, s, tmp, d.r, A, d.in, 1.0f, out, d.in);
   } else if (which == 1) {
