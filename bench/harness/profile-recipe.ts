@@ -12,6 +12,7 @@ import { openSession } from '../../src/engine/session.js';
 import { buildData } from '../../src/engine/data/build.js';
 import { taskLoss } from '../../src/engine/train/task-loss.js';
 import { createOptimizer } from '../../src/engine/train/optim/create.js';
+import { profileStep } from './profile.js';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -54,26 +55,18 @@ function step(timed: boolean): void {
 
 for (let i = 0; i < WARMUP; i++) step(false);
 for (let i = 0; i < STEPS; i++) step(true);
-// kernel times are the mean of PROFILED steps: one step's figures move by ±30% on a shared machine
+// kernel times are the mean of PROFILED steps (one step's figures move by ±30% on a shared machine);
+// profileStep counts registered kernels only, so fused attention's custom-gradient scope is not counted twice
 const PROFILED = 5;
-const byKernel = new Map<string, number>();
-let info!: Awaited<ReturnType<typeof tf.profile>>;
-for (let p = 0; p < PROFILED; p++) {
-  info = await tf.profile(() => step(false));
-  for (const k of info.kernels) {
-    // a custom-gradient op (fused attention's) is listed under its scope's name around its kernel: not counted twice
-    if (!tf.getKernel(k.name, tf.getBackend())) continue;
-    byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number) / PROFILED);
-  }
-}
-const launched = info.kernels.filter((k) => tf.getKernel(k.name, tf.getBackend())).length;
-const kernelMs = [...byKernel.values()].reduce((a, b) => a + b, 0);
+const profile = await profileStep([{ name: 'step', run: () => step(false) }], { steps: PROFILED });
+const launched = Math.round(profile.kernels.reduce((n, k) => n + k.calls, 0));
+const kernelMs = profile.kernelMs;
 const per = (x: number) => x / STEPS;
 const step1 = per(ms.total);
 const report = {
   recipe: argv[0], backend: tf.getBackend(), steps: STEPS, step_ms: step1, data_ms: per(ms.data), forward_backward_ms: per(ms.grads), optimizer_ms: per(ms.optimizer),
   kernel_ms_profiled_step: kernelMs, kernels_launched: launched,
-  top_kernels: [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, t]) => ({ name, ms: Math.round(t * 10) / 10 })),
+  top_kernels: profile.kernels.slice(0, 8).map((k) => ({ name: k.kernel, ms: Math.round(k.ms * 10) / 10 })),
 };
 if (argv.includes('--json')) console.log(JSON.stringify(report));
 else {
